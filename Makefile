@@ -1,0 +1,39 @@
+# Postern: `make run` starts the app, `make test` runs every test. Both install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+export NO_AT_BRIDGE := 1
+export GTK_USE_PORTAL := 0
+
+.PHONY: run test bench deps ui lint rust-test ui-test e2e deb clean
+
+# Debian packages, Rust components, tauri-driver, the UI's npm packages.
+deps:
+	@scripts/bootstrap
+
+ui: deps
+	@cd ui && npm run --silent build
+
+## make run: build the UI and start the app window (sandbox mode when no Google client is configured).
+run: ui
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "make run: no display (DISPLAY and WAYLAND_DISPLAY are unset). Run it in a desktop session, or try it headless with: scripts/with-desktop make run"; \
+	  exit 1; \
+	fi
+	cargo run --quiet -p postern
+
+## make test: formatting, lints, every Rust test, the UI's checks and unit tests, and the
+## end-to-end suites (real keychain, real Chromium, the real app window), inside a private desktop.
+test: ui
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	cd ui && npm run --silent check && npm test --silent
+	scripts/with-desktop cargo test --workspace --no-fail-fast
+
+## make bench: throughput and latency ratios against baselines measured in the same run.
+bench: ui
+	cargo build --release -p postern --quiet
+	scripts/with-desktop cargo run --release -p postern --example bench --quiet
+
+## make deb: the Debian package (target/release/bundle/deb/).
+deb: ui
+	ui/node_modules/.bin/tauri build --bundles deb

@@ -1,0 +1,332 @@
+//! One error type for core. Every kind says, in plain words, what happened and what to do;
+//! the UI and the command line show [`Error::explain`] and never parse messages.
+//!
+//! No variant ever carries a token, code, verifier or client secret: only addresses, reply
+//! codes, server texts and our own words.
+
+use serde::Serialize;
+
+/// Core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a grant stopped working, told apart where the evidence allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokedCause {
+    /// The person pressed Revoke in Postern.
+    RevokedByYou,
+    /// Google's Testing publishing status: refresh tokens die 7 days after consent.
+    TestingModeExpiry,
+    /// Access was removed in the Google Account (or by another program).
+    RemovedInAccount,
+    /// A password change ends grants that include Gmail scopes.
+    PasswordChanged,
+    /// More than 100 refresh tokens for this client and account: the oldest died.
+    TooManyTokens,
+    /// Unused for six months.
+    Unused,
+    /// A Workspace administrator restricted the service.
+    AdminPolicy,
+    /// Google says `invalid_grant` and nothing tells the causes apart.
+    Unknown,
+}
+
+impl RevokedCause {
+    /// Plain words for the cause.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RevokedCause::RevokedByYou => "You revoked Postern's access.",
+            RevokedCause::TestingModeExpiry => "Your Google Cloud project is in Testing, where Google ends every grant 7 days after consent.",
+            RevokedCause::RemovedInAccount => "Access was removed in your Google Account (or by Google).",
+            RevokedCause::PasswordChanged => "The account's password changed, which ends grants that include Gmail access.",
+            RevokedCause::TooManyTokens => "Too many grants were made for this account and client; Google ended the oldest.",
+            RevokedCause::Unused => "The grant was not used for six months.",
+            RevokedCause::AdminPolicy => "A Google Workspace administrator has restricted this service for the account.",
+            RevokedCause::Unknown => "Google no longer accepts the grant (revoked or expired).",
+        }
+    }
+
+    /// What to do about it.
+    pub fn fix(self) -> &'static str {
+        match self {
+            RevokedCause::TestingModeExpiry => "Authorize again now (mail waiting in the outbox goes out after). To stop the weekly expiry, publish the app in Google Cloud Console (OAuth consent screen → Publish app).",
+            RevokedCause::AdminPolicy => "Ask your Workspace administrator to allow Postern's client ID for Gmail, then authorize again.",
+            RevokedCause::TooManyTokens => "Authorize again; avoid authorizing the same account over and over from scripts.",
+            _ => "Authorize the account again; mail waiting in the outbox is kept and goes out after.",
+        }
+    }
+}
+
+/// A plain explanation: what happened and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// A short, stable code for programs (`invalid_grant`, `port_in_use`, …).
+    pub kind: String,
+    /// What happened, in plain words.
+    pub message: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+/// Everything that can go wrong in core.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    // ---- input and configuration ----
+    #[error("{field} has an address that is not valid: {value:?}")]
+    InvalidAddress { field: String, value: String },
+    #[error("the message has no recipient")]
+    NoRecipients,
+    #[error("attachment {name} is {size} bytes, over the limit of {limit}")]
+    AttachmentTooLarge { name: String, size: u64, limit: u64 },
+    #[error("the message is {size} bytes, over the provider's limit of {limit}")]
+    MessageTooLarge { size: u64, limit: u64 },
+    #[error("invalid input: {what}: {why}")]
+    InvalidInput { what: String, why: String },
+    #[error("no account {address}")]
+    UnknownAccount { address: String },
+    #[error("no provider named {name}")]
+    UnknownProvider { name: String },
+    #[error("no Google client is configured")]
+    GoogleClientMissing,
+    #[error("provider settings are not valid: {why}")]
+    ProviderConfig { why: String },
+
+    // ---- the authorization flow ----
+    #[error("port {port} on 127.0.0.1 is already in use")]
+    PortInUse { port: u16 },
+    #[error("could not open the browser: {why}")]
+    BrowserLaunch { why: String },
+    #[error("you declined the request in the browser")]
+    AuthorizationDenied,
+    #[error("no answer from the browser within {secs} seconds")]
+    AuthorizationTimedOut { secs: u64 },
+    #[error("authorization cancelled")]
+    AuthorizationCancelled,
+    #[error("the provider refused the authorization request: {code}")]
+    AuthorizationRefused { code: String, description: String },
+    #[error("the browser signed in as {got}, not {expected}")]
+    AddressMismatch { expected: String, got: String },
+
+    // ---- the token endpoint ----
+    #[error("the grant is no longer valid: {description}")]
+    InvalidGrant {
+        cause: RevokedCause,
+        description: String,
+    },
+    #[error("the provider does not accept the client: {description}")]
+    InvalidClient { description: String },
+    #[error("the token endpoint answered {status}: {error} {description}")]
+    TokenEndpoint {
+        status: u16,
+        error: String,
+        description: String,
+    },
+
+    // ---- validation ----
+    #[error("the token was issued to another client ({got})")]
+    AudienceMismatch { expected: String, got: String },
+    #[error("the id_token is not valid: {why}")]
+    IdTokenInvalid { why: String },
+    #[error("the grant lacks {missing:?}")]
+    ScopeMissing { missing: Vec<String> },
+
+    // ---- network and TLS ----
+    #[error("could not reach {what}: {why}")]
+    Network { what: String, why: String },
+    #[error("the TLS certificate of {host} was refused: {why}")]
+    Tls { host: String, why: String },
+
+    // ---- keychain ----
+    #[error("the OS keychain is not available: {why}")]
+    KeychainUnavailable { why: String },
+    #[error("the OS keychain is locked")]
+    KeychainLocked,
+    #[error("the OS keychain refused the secret: {why}")]
+    KeychainRejected { why: String },
+    #[error("the keychain has no {what} for {account}")]
+    SecretMissing { what: String, account: String },
+
+    // ---- storage ----
+    #[error("storage error: {why}")]
+    Storage { why: String },
+
+    // ---- SMTP ----
+    #[error("the mail server refused the sign-in ({code}): {text}")]
+    SmtpAuthRejected { code: u16, text: String },
+    #[error("sending limit reached ({code}): {text}")]
+    SmtpQuota { code: u16, text: String },
+    #[error("the mail server refused the message size ({code}): {text}")]
+    SmtpTooLarge { code: u16, text: String },
+    #[error("the mail server asked to try again later ({code}): {text}")]
+    SmtpTemporary { code: u16, text: String },
+    #[error("the mail server refused the message ({code}): {text}")]
+    SmtpRejected { code: u16, text: String },
+    #[error("the connection to the mail server failed: {why}")]
+    SmtpConnection { why: String },
+
+    // ---- revocation ----
+    #[error("revocation failed: {why}")]
+    RevokeFailed { why: String },
+
+    #[error("internal error: {why}")]
+    Internal { why: String },
+}
+
+impl Error {
+    /// A stable short code for this kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidAddress { .. } => "invalid_address",
+            Error::NoRecipients => "no_recipients",
+            Error::AttachmentTooLarge { .. } => "attachment_too_large",
+            Error::MessageTooLarge { .. } => "message_too_large",
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::UnknownAccount { .. } => "unknown_account",
+            Error::UnknownProvider { .. } => "unknown_provider",
+            Error::GoogleClientMissing => "google_client_missing",
+            Error::ProviderConfig { .. } => "provider_config",
+            Error::PortInUse { .. } => "port_in_use",
+            Error::BrowserLaunch { .. } => "browser_launch",
+            Error::AuthorizationDenied => "access_denied",
+            Error::AuthorizationTimedOut { .. } => "authorization_timeout",
+            Error::AuthorizationCancelled => "authorization_cancelled",
+            Error::AuthorizationRefused { .. } => "authorization_refused",
+            Error::AddressMismatch { .. } => "address_mismatch",
+            Error::InvalidGrant { .. } => "invalid_grant",
+            Error::InvalidClient { .. } => "invalid_client",
+            Error::TokenEndpoint { .. } => "token_endpoint",
+            Error::AudienceMismatch { .. } => "audience_mismatch",
+            Error::IdTokenInvalid { .. } => "id_token_invalid",
+            Error::ScopeMissing { .. } => "scope_missing",
+            Error::Network { .. } => "network",
+            Error::Tls { .. } => "tls",
+            Error::KeychainUnavailable { .. } => "keychain_unavailable",
+            Error::KeychainLocked => "keychain_locked",
+            Error::KeychainRejected { .. } => "keychain_rejected",
+            Error::SecretMissing { .. } => "secret_missing",
+            Error::Storage { .. } => "storage",
+            Error::SmtpAuthRejected { .. } => "smtp_auth_rejected",
+            Error::SmtpQuota { .. } => "smtp_quota",
+            Error::SmtpTooLarge { .. } => "smtp_too_large",
+            Error::SmtpTemporary { .. } => "smtp_temporary",
+            Error::SmtpRejected { .. } => "smtp_rejected",
+            Error::SmtpConnection { .. } => "smtp_connection",
+            Error::RevokeFailed { .. } => "revoke_failed",
+            Error::Internal { .. } => "internal",
+        }
+    }
+
+    /// Whether trying the same thing again later may work (network trouble, 5xx, 4xx SMTP).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Network { .. } | Error::SmtpTemporary { .. } | Error::SmtpConnection { .. } => {
+                true
+            }
+            Error::TokenEndpoint { status, .. } => {
+                *status >= 500 || *status == 429 || *status == 403
+            }
+            _ => false,
+        }
+    }
+
+    /// What to do about it, in plain words.
+    pub fn fix(&self) -> String {
+        let s = match self {
+            Error::InvalidAddress { field, .. } => return format!("Correct the address in {field} (it should look like name@example.com)."),
+            Error::NoRecipients => "Add at least one address in To, Cc or Bcc.",
+            Error::AttachmentTooLarge { .. } | Error::MessageTooLarge { .. } => "Remove or shrink attachments (Gmail takes about 25 MB of attachments per message), or share large files by link.",
+            Error::InvalidInput { .. } => "Correct the value and try again.",
+            Error::UnknownAccount { .. } => "Add the account first (Accounts → Add Gmail account, or `postern authorize`).",
+            Error::UnknownProvider { .. } => "Use one of the providers `postern accounts` lists, or add a profile to providers.toml.",
+            Error::GoogleClientMissing => "In Settings, type the client ID and secret of a Desktop OAuth client from Google Cloud Console, or import the JSON file it downloads. Until then Postern runs in sandbox mode.",
+            Error::ProviderConfig { .. } => "Correct providers.toml (every endpoint but the consent page must be https).",
+            Error::PortInUse { port } => return format!("Close the program using port {port}, or set `redirect_port = 0` in settings so Postern picks a free port."),
+            Error::BrowserLaunch { .. } => "Open the consent address shown by hand in a browser on this computer, then paste the address the browser was sent to.",
+            Error::AuthorizationDenied => "Nothing was changed. Start again and press Allow when you are ready.",
+            Error::AuthorizationTimedOut { .. } => "Start again and finish the consent in the browser within 5 minutes.",
+            Error::AuthorizationCancelled => "Nothing was changed. Start again whenever you like.",
+            Error::AuthorizationRefused { .. } => "Check the client ID in Settings (it must be a Desktop client) and try again.",
+            Error::AddressMismatch { .. } => "Authorize again and choose the same Google account in the browser.",
+            Error::InvalidGrant { cause, .. } => cause.fix(),
+            Error::InvalidClient { .. } => "Check the client ID and secret in Settings; they must be a Desktop client of your Google Cloud project, and the client must not be deleted.",
+            Error::TokenEndpoint { .. } => "Try again in a minute; Postern retries by itself with backoff.",
+            Error::AudienceMismatch { .. } => "Do not use this token: it was made for another program. Revoke it and authorize again.",
+            Error::IdTokenInvalid { .. } => "Authorize again; if it keeps failing, the provider settings may point at the wrong server.",
+            Error::ScopeMissing { .. } => "Grant again and leave “Read, compose, send, and permanently delete all your email from Gmail” ticked; Postern needs it to send through SMTP.",
+            Error::Network { .. } => "Check the internet connection; Postern retries by itself.",
+            Error::Tls { .. } => "Check the date and time of this computer and whether a proxy or antivirus intercepts TLS. Postern never sends over an unverified connection.",
+            Error::KeychainUnavailable { .. } => "Start or install the OS keychain (on Linux: GNOME Keyring or KeePassXC with Secret Service enabled) and try again. Postern never keeps secrets in a plain file.",
+            Error::KeychainLocked => "Unlock the login keychain (your desktop session usually does this at sign-in) and try again.",
+            Error::KeychainRejected { .. } => "The keychain refused to store the secret; check that it is not full or read-only.",
+            Error::SecretMissing { .. } => "Authorize the account again; its secrets were removed from the keychain.",
+            Error::Storage { .. } => "Check that the data folder is writable and the disk is not full.",
+            Error::SmtpAuthRejected { .. } => "Postern refreshes the token and tries once more by itself; if it still fails, authorize the account again.",
+            Error::SmtpQuota { .. } => "Gmail's sending limit is reached; the message waits and can be retried after 24 hours.",
+            Error::SmtpTooLarge { .. } => "Remove or shrink attachments and send again.",
+            Error::SmtpTemporary { .. } | Error::SmtpConnection { .. } => "Nothing to do: the message stays in the outbox and Postern tries again shortly.",
+            Error::SmtpRejected { .. } => "Check the recipients and the message, then retry from the outbox.",
+            Error::RevokeFailed { .. } => "The local secrets were removed anyway; to be sure, remove Postern at myaccount.google.com → Security → Third-party access.",
+            Error::Internal { .. } => "Please report this; the activity log has the details.",
+        };
+        s.to_string()
+    }
+
+    /// The message and fix for a person, with a stable code.
+    pub fn explain(&self) -> Explanation {
+        let message = match self {
+            Error::InvalidGrant { cause, .. } => cause.describe().to_string(),
+            other => capitalise(&other.to_string()),
+        };
+        Explanation {
+            kind: self.code().to_string(),
+            message,
+            fix: self.fix(),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.explain().serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_explains_itself_with_a_fix() {
+        let e = Error::PortInUse { port: 8400 };
+        let x = e.explain();
+        assert_eq!(x.kind, "port_in_use");
+        assert_eq!(x.message, "Port 8400 on 127.0.0.1 is already in use.");
+        assert!(x.fix.contains("8400"));
+    }
+
+    #[test]
+    fn invalid_grant_is_explained_by_its_cause() {
+        let e = Error::InvalidGrant {
+            cause: RevokedCause::TestingModeExpiry,
+            description: "Token has been expired or revoked.".into(),
+        };
+        let x = e.explain();
+        assert!(x.message.contains("7 days"));
+        assert!(x.fix.contains("Publish"));
+    }
+
+    #[test]
+    fn serialises_as_its_explanation() {
+        let v = serde_json::to_value(Error::AuthorizationDenied).unwrap();
+        assert_eq!(v["kind"], "access_denied");
+        assert!(v["fix"].as_str().unwrap().contains("Allow"));
+    }
+}

@@ -1,0 +1,28 @@
+//! postern-sandbox: a local emulator of Google's OAuth 2.0 endpoints and Gmail's SMTP
+//! server, written from `google-protocol.md` so that tests of Postern check it against
+//! the protocol rather than against itself.
+//!
+//! [`start`] binds everything on 127.0.0.1 and returns a [`Sandbox`] handle whose methods
+//! move the clock, inject faults and read the mailbox; the same controls are exposed as
+//! JSON under `/admin` on the plain-HTTP port (see the crate's README).
+
+mod admin;
+mod clock;
+mod counts;
+mod error;
+mod faults;
+mod http;
+mod mailbox;
+mod oauth;
+mod random;
+mod sandbox;
+mod smtp;
+mod state;
+mod tls;
+
+pub use error::SandboxError;
+pub use mailbox::{Attachment, StoredMessage};
+pub use sandbox::{start, Endpoints, Sandbox, SandboxConfig};
+
+/// The only scope Gmail's SMTP server accepts.
+pub const MAIL_SCOPE: &str = "https://mail.google.com/";
