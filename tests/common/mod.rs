@@ -1,0 +1,168 @@
+//! Fixtures for the app's end-to-end suites: the real binary, in the private desktop that
+//! `scripts/with-desktop` provides, driven through tauri-driver and WebKitWebDriver.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Fails loudly when a test runs outside the harness: a skipped real part is a test not done.
+pub fn require_desktop() {
+    for var in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "POSTERN_HARNESS"] {
+        assert!(
+            std::env::var_os(var).is_some(),
+            "{var} is not set: run the end-to-end suites inside scripts/with-desktop (make test does)"
+        );
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The app binary cargo built for these tests.
+pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_postern"))
+}
+
+/// Where screenshots go, under target/ so a person can look at them after a run.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Private data and config folders for one app instance.
+pub struct AppDirs {
+    pub root: tempfile::TempDir,
+}
+
+impl AppDirs {
+    pub fn new() -> Self {
+        AppDirs { root: tempfile::tempdir().unwrap() }
+    }
+    pub fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.path().join("config")
+    }
+    /// The environment the app needs to use these folders and its own keyring service.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("POSTERN_DATA_DIR".into(), self.data().display().to_string()),
+            ("POSTERN_CONFIG_DIR".into(), self.config().display().to_string()),
+        ]
+    }
+}
+
+/// A process started in its own process group, so that stopping it stops its children too.
+pub struct Group {
+    child: Child,
+}
+
+impl Group {
+    pub fn spawn(mut cmd: Command) -> Self {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        Group { child: cmd.spawn().expect("spawn") }
+    }
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let pgid = self.child.id() as i32;
+        // SAFETY: signalling a process group we created; no memory is touched.
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// The real app window, started by tauri-driver through WebKitWebDriver.
+pub struct AppWindow {
+    pub client: fantoccini::Client,
+    _driver: Group,
+    pub dirs: AppDirs,
+}
+
+impl AppWindow {
+    /// Starts the app binary with private folders and opens a WebDriver session on its main window.
+    pub async fn launch() -> Self {
+        require_desktop();
+        let dirs = AppDirs::new();
+        let (port, native) = (free_port(), free_port());
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .envs(dirs.env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let driver = Group::spawn(cmd);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary() }),
+        );
+        caps.insert("browserName".into(), "wry".into());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let client = loop {
+            match fantoccini::ClientBuilder::rustls()
+                .expect("rustls")
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("tauri-driver did not start a session: {e}"),
+            }
+        };
+        AppWindow { client, _driver: driver, dirs }
+    }
+
+    /// Waits for an element and returns its text.
+    pub async fn text_of(&self, css: &str) -> String {
+        let el = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        el.text().await.unwrap()
+    }
+
+    /// Saves a screenshot of the window under target/screenshots/NAME.png and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    /// Ends the session (the app quits) and stops the drivers.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
