@@ -99,12 +99,18 @@ pub struct AppWindow {
     pub client: fantoccini::Client,
     _driver: Group,
     pub dirs: AppDirs,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+/// One app window at a time: the single-instance plugin claims one D-Bus name per app, so two
+/// windows in the same desktop would hand over to each other.
+static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl AppWindow {
     /// Starts the app binary with private folders and opens a WebDriver session on its main window.
     pub async fn launch() -> Self {
         require_desktop();
+        let one_at_a_time = ONE_WINDOW.lock().unwrap_or_else(|e| e.into_inner());
         let dirs = AppDirs::new();
         let (port, native) = (free_port(), free_port());
         let mut cmd = Command::new("tauri-driver");
@@ -137,7 +143,12 @@ impl AppWindow {
                 Err(e) => panic!("tauri-driver did not start a session: {e}"),
             }
         };
-        AppWindow { client, _driver: driver, dirs }
+        AppWindow {
+            client,
+            _driver: driver,
+            dirs,
+            _one_at_a_time: one_at_a_time,
+        }
     }
 
     /// Waits for an element and returns its text.
