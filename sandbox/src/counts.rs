@@ -15,6 +15,11 @@ impl Counts {
         *map.entry(key.to_owned()).or_default() += 1;
     }
 
+    pub(crate) fn get(&self, key: &str) -> u64 {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).copied().unwrap_or(0)
+    }
+
     pub(crate) fn snapshot(&self) -> BTreeMap<String, u64> {
         self.map.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }

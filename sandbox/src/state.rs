@@ -91,9 +91,10 @@ impl Shared {
         log.iter().map(|(_, n)| n).sum()
     }
 
-    pub(crate) fn daily_limit_reached(&self, account: &str, pending: usize) -> bool {
+    /// True when `pending` more recipients would exceed the rolling daily quota.
+    pub(crate) fn over_daily_quota(&self, account: &str, pending: usize) -> bool {
         let limit = self.daily_recipient_limit.load(Ordering::SeqCst);
-        self.recipients_last_day(account) + pending >= limit
+        self.recipients_last_day(account) + pending > limit
     }
 
     pub(crate) fn deliver(&self, message: StoredMessage) {

@@ -124,8 +124,17 @@ pub(crate) fn validate(state: &AppState, p: &Params) -> Result<AuthRequest, Erro
 pub(crate) async fn show(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let params = Params::parse(q.unwrap_or_default().as_bytes());
     match validate(&state, &params) {
+        Ok(req) if req.prompt.as_deref() == Some("none") => {
+            // No browser session exists in the sandbox, so silent authorization fails
+            // the way Google's does for a signed-out user.
+            let mut pairs = vec![("error", "interaction_required".to_owned())];
+            if let Some(s) = &req.state {
+                pairs.push(("state", s.clone()));
+            }
+            redirect(&req.redirect_uri, &pairs)
+        }
         Ok(req) => {
-            state.counts.bump("auth.page");
+            state.counts.bump("consent");
             tracing::info!("consent page shown");
             Html(consent_page::render(&req, None)).into_response()
         }

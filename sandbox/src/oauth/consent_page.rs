@@ -16,6 +16,9 @@ padding:.5rem;font-size:1rem;box-sizing:border-box}ul{padding-left:1.2rem}.err{c
 padding:.5rem 1.5rem;border-radius:4px;border:1px solid #dadce0;background:#fff}\
 #allow{background:#1a73e8;color:#fff;border-color:#1a73e8}.note{color:#5f6368;font-size:.85rem}";
 
+/// The account offered when the request carries no `login_hint`.
+pub(crate) const DEFAULT_ACCOUNT: &str = "tester@sandbox.test";
+
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -79,7 +82,7 @@ pub(crate) fn render(req: &AuthRequest, error: Option<&str>) -> String {
             .collect();
         format!("<p>The app will be able to:</p><ul>{items}</ul>")
     };
-    let email_value = req.login_hint.as_deref().unwrap_or("");
+    let email_value = req.login_hint.as_deref().unwrap_or(DEFAULT_ACCOUNT);
     let error_html = error
         .map(|e| format!("<p class=\"err\">{}</p>", escape(e)))
         .unwrap_or_default();

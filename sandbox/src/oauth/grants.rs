@@ -102,6 +102,17 @@ impl Store {
         self.clients.iter().find(|c| c.id == id)
     }
 
+    /// Sets a client's publishing status; false when the client does not exist.
+    pub(crate) fn set_testing(&mut self, client_id: &str, testing: bool) -> bool {
+        match self.clients.iter_mut().find(|c| c.id == client_id) {
+            Some(c) => {
+                c.testing = testing;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub(crate) fn issue_code(&mut self, code: AuthCode) -> String {
         let value = random::auth_code();
         self.codes.insert(value.clone(), code);
