@@ -80,7 +80,11 @@ async fn set_testing(State(s): State<AppState>, Json(b): Json<Testing>) -> Respo
     if s.store().set_testing(&b.client_id, b.testing) {
         ok().into_response()
     } else {
-        (StatusCode::NOT_FOUND, Json(json!({"error": "no such client_id"}))).into_response()
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such client_id"})),
+        )
+            .into_response()
     }
 }
 
@@ -155,7 +159,8 @@ struct Millis {
 }
 
 async fn fault_token_delay(State(s): State<AppState>, Json(b): Json<Millis>) -> Json<Value> {
-    s.faults.set_token_delay(Duration::from_millis(b.milliseconds));
+    s.faults
+        .set_token_delay(Duration::from_millis(b.milliseconds));
     ok()
 }
 

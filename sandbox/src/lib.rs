@@ -6,6 +6,8 @@
 //! move the clock, inject faults and read the mailbox; the same controls are exposed as
 //! JSON under `/admin` on the plain-HTTP port (see the crate's README).
 
+#![warn(missing_docs)]
+
 mod admin;
 mod clock;
 mod counts;

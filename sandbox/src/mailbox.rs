@@ -109,7 +109,12 @@ Message-ID: <m1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mix
 --XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n--XX\r\n\
 Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\n\
 Content-Transfer-Encoding: base64\r\n\r\nAAEC/w==\r\n--XX--\r\n";
-        let m = StoredMessage::parse("a@example.com".into(), "a@example.com".into(), vec![], raw.to_vec());
+        let m = StoredMessage::parse(
+            "a@example.com".into(),
+            "a@example.com".into(),
+            vec![],
+            raw.to_vec(),
+        );
         assert_eq!(m.subject.as_deref(), Some("Grüße"));
         assert_eq!(m.message_id.as_deref(), Some("m1@example.com"));
         assert_eq!(m.text_body.as_deref().map(str::trim), Some("hello"));
@@ -117,6 +122,9 @@ Content-Transfer-Encoding: base64\r\n\r\nAAEC/w==\r\n--XX--\r\n";
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].name, "a.bin");
         assert_eq!(m.attachments[0].data, vec![0, 1, 2, 255]);
-        assert!(m.headers.iter().any(|(n, v)| n == "To" && v == "b@example.com"));
+        assert!(m
+            .headers
+            .iter()
+            .any(|(n, v)| n == "To" && v == "b@example.com"));
     }
 }

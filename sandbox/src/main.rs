@@ -28,27 +28,26 @@ struct Args {
     smtp_starttls_port: u16,
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+/// Listens for SIGTERM and SIGINT (Ctrl-C). Installed before the endpoints are printed,
+/// so a supervisor that signals as soon as it reads the line is never too early.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
         tokio::select! {
-            _ = ctrl_c => {}
             _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 #[tokio::main]
@@ -59,6 +58,13 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
+    let stop = match shutdown_signal() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("postern-sandbox: could not listen for SIGTERM/Ctrl-C: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = SandboxConfig {
         state_dir: args.state_dir,
         https_port: args.https_port,
@@ -80,7 +86,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("stopping");
     sandbox.stop().await;
     ExitCode::SUCCESS

@@ -210,7 +210,10 @@ impl Sandbox {
         }
         for task in self.tasks.drain(..) {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -288,9 +291,7 @@ impl Sandbox {
 
     /// Recipients per account over a rolling 24 h (default 500); beyond it, `550 5.4.5`.
     pub fn set_daily_recipient_limit(&self, n: usize) {
-        self.shared
-            .daily_recipient_limit
-            .store(n, Ordering::SeqCst);
+        self.shared.daily_recipient_limit.store(n, Ordering::SeqCst);
     }
 
     /// The message size limit in bytes, advertised in EHLO's SIZE (default 35882577).
@@ -324,5 +325,18 @@ impl std::fmt::Debug for Sandbox {
         f.debug_struct("Sandbox")
             .field("issuer", &self.endpoints.issuer)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn the_handle_can_be_shared_between_tasks() {
+        shareable::<Sandbox>();
+        shareable::<Endpoints>();
     }
 }

@@ -45,8 +45,7 @@ pub(crate) fn create(state_dir: &Path) -> Result<TlsAcceptor, SandboxError> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate().map_err(crypto)?;
-    let mut leaf_params =
-        CertificateParams::new(vec!["localhost".to_owned()]).map_err(crypto)?;
+    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()]).map_err(crypto)?;
     leaf_params
         .subject_alt_names
         .push(SanType::IpAddress([127, 0, 0, 1].into()));
@@ -66,8 +65,7 @@ pub(crate) fn create(state_dir: &Path) -> Result<TlsAcceptor, SandboxError> {
         source,
     })?;
 
-    let chain: Vec<CertificateDer<'static>> =
-        vec![leaf_cert.der().clone(), ca_cert.der().clone()];
+    let chain: Vec<CertificateDer<'static>> = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)

@@ -79,7 +79,11 @@ async fn a_password_change_kills_only_grants_with_gmail_scopes() {
         ])
         .await;
     assert_eq!(s, 200);
-    assert_eq!(h.refresh(&other).await.0, 200, "another account is untouched");
+    assert_eq!(
+        h.refresh(&other).await.0,
+        200,
+        "another account is untouched"
+    );
 }
 
 #[tokio::test]
@@ -119,7 +123,10 @@ async fn token_endpoint_faults_500_then_recover_and_delay_answers() {
     h.sandbox.fault_token_delay(Duration::from_millis(600));
     let started = Instant::now();
     assert_eq!(h.refresh(&refresh).await.0, 200);
-    assert!(started.elapsed() >= Duration::from_millis(600), "answered after the delay");
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "answered after the delay"
+    );
     h.sandbox.fault_token_delay(Duration::ZERO);
 }
 
@@ -150,20 +157,30 @@ async fn the_admin_api_mirrors_the_library_controls() {
     let t = h.login("a@example.com", SCOPES).await;
     h.admin("/faults/token-500", json!({"times": 1})).await;
     assert_eq!(h.refresh(t.refresh.as_deref().unwrap()).await.0, 500);
-    h.admin("/faults/token-delay", json!({"milliseconds": 0})).await;
+    h.admin("/faults/token-delay", json!({"milliseconds": 0}))
+        .await;
     h.admin("/revoke", json!({"email": "a@example.com"})).await;
     let (s, b) = h.refresh(t.refresh.as_deref().unwrap()).await;
     assert!(dead(s, &b));
 
     let t = h.login("a@example.com", SCOPES).await;
-    h.admin("/password-changed", json!({"email": "a@example.com"})).await;
-    assert!(dead(h.refresh(t.refresh.as_deref().unwrap()).await.0, &h.refresh(t.refresh.as_deref().unwrap()).await.1));
+    h.admin("/password-changed", json!({"email": "a@example.com"}))
+        .await;
+    assert!(dead(
+        h.refresh(t.refresh.as_deref().unwrap()).await.0,
+        &h.refresh(t.refresh.as_deref().unwrap()).await.1
+    ));
 
     let client = h.admin("/clients", json!({"testing": false})).await;
     let id = client["client_id"].as_str().unwrap().to_owned();
     let secret = client["client_secret"].as_str().unwrap().to_owned();
-    h.admin("/testing", json!({"client_id": id, "testing": true})).await;
-    let refresh = h.login_with(&id, &secret, "a@example.com", SCOPES).await.refresh.unwrap();
+    h.admin("/testing", json!({"client_id": id, "testing": true}))
+        .await;
+    let refresh = h
+        .login_with(&id, &secret, "a@example.com", SCOPES)
+        .await
+        .refresh
+        .unwrap();
     h.admin("/clock/advance", json!({"seconds": 8 * DAY})).await;
     let (s, b) = h
         .token(&[

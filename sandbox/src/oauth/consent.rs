@@ -75,7 +75,11 @@ pub(crate) fn validate(state: &AppState, p: &Params) -> Result<AuthRequest, Erro
         .ok_or_else(|| invalid_request("Missing required parameter: redirect_uri"))?;
     check_redirect(redirect_uri)?;
     match p.get("response_type") {
-        None => return Err(invalid_request("Required parameter is missing: response_type")),
+        None => {
+            return Err(invalid_request(
+                "Required parameter is missing: response_type",
+            ))
+        }
         Some("code") => {}
         Some(other) => {
             return Err(invalid_request(format!(
@@ -256,9 +260,20 @@ mod tests {
         assert!(check_redirect("http://127.0.0.1:5000/cb").is_ok());
         assert!(check_redirect("http://[::1]:5000/").is_ok());
         assert!(check_redirect("http://localhost:1/x").is_ok());
-        assert_eq!(check_redirect("urn:ietf:wg:oauth:2.0:oob").unwrap_err().code, "invalid_request");
-        assert_eq!(check_redirect("https://127.0.0.1:5/").unwrap_err().code, "redirect_uri_mismatch");
-        assert_eq!(check_redirect("http://example.com/").unwrap_err().code, "redirect_uri_mismatch");
+        assert_eq!(
+            check_redirect("urn:ietf:wg:oauth:2.0:oob")
+                .unwrap_err()
+                .code,
+            "invalid_request"
+        );
+        assert_eq!(
+            check_redirect("https://127.0.0.1:5/").unwrap_err().code,
+            "redirect_uri_mismatch"
+        );
+        assert_eq!(
+            check_redirect("http://example.com/").unwrap_err().code,
+            "redirect_uri_mismatch"
+        );
     }
 
     #[test]

@@ -168,7 +168,8 @@ impl Store {
 
     fn new_refresh(&mut self, c: &AuthCode, now: i64) -> String {
         let testing = self.client(&c.client_id).is_some_and(|cl| cl.testing);
-        let dies_at = (testing && !scopes::only_identity(&c.scopes)).then_some(now + TESTING_REFRESH_SECS);
+        let dies_at =
+            (testing && !scopes::only_identity(&c.scopes)).then_some(now + TESTING_REFRESH_SECS);
         let token = random::refresh_token();
         self.refresh.push(RefreshToken {
             token: token.clone(),
@@ -274,7 +275,8 @@ impl Store {
             .partition(|r| doomed(&r.client_id, &r.email, &r.scopes));
         self.refresh = kept;
         for r in gone {
-            self.consented.remove(&(r.client_id.clone(), r.email.clone()));
+            self.consented
+                .remove(&(r.client_id.clone(), r.email.clone()));
             self.dead.insert(r.token);
         }
         let access_gone: Vec<String> = self

@@ -91,7 +91,9 @@ fn unauthorized() -> Response {
     );
     resp.headers_mut().insert(
         header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\""),
+        HeaderValue::from_static(
+            "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"",
+        ),
     );
     resp
 }
@@ -102,7 +104,10 @@ pub(crate) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) 
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     let Some(token) = token else {
         return unauthorized();
@@ -117,7 +122,10 @@ pub(crate) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) 
         body["email"] = Value::String(a.email.clone());
         body["email_verified"] = Value::Bool(true);
     }
-    if a.scopes.iter().any(|s| s == "profile" || s == scopes::USERINFO_PROFILE) {
+    if a.scopes
+        .iter()
+        .any(|s| s == "profile" || s == scopes::USERINFO_PROFILE)
+    {
         let local = a.email.split('@').next().unwrap_or_default();
         let mut given: Vec<char> = local.chars().collect();
         if let Some(c) = given.first_mut() {

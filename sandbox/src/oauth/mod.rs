@@ -26,13 +26,22 @@ pub(crate) fn consent_routes() -> Router<AppState> {
 /// The API endpoints of the HTTPS port.
 pub(crate) fn api_routes() -> Router<AppState> {
     Router::new()
-        .route("/.well-known/openid-configuration", get(discovery::document))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::document),
+        )
         .route("/oauth2/v3/certs", get(discovery::jwks))
         .route("/token", axum::routing::post(token::token))
         .route(
             "/revoke",
             axum::routing::post(revoke::revoke).get(crate::http::not_found),
         )
-        .route("/tokeninfo", get(introspect::tokeninfo).post(introspect::tokeninfo))
-        .route("/v1/userinfo", get(introspect::userinfo).post(introspect::userinfo))
+        .route(
+            "/tokeninfo",
+            get(introspect::tokeninfo).post(introspect::tokeninfo),
+        )
+        .route(
+            "/v1/userinfo",
+            get(introspect::userinfo).post(introspect::userinfo),
+        )
 }

@@ -39,31 +39,52 @@ fn credentials(headers: &HeaderMap, form: &Params) -> (Option<String>, Option<St
     )
 }
 
-pub(crate) async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = Params::parse(&body);
     let grant_type = form.get("grant_type").unwrap_or("").to_owned();
     state.counts.bump("token");
-    state.counts.bump(&format!("token.{grant_type}"));
+    if matches!(grant_type.as_str(), "authorization_code" | "refresh_token") {
+        state.counts.bump(&format!("token.{grant_type}"));
+    }
     let delay = state.faults.token_delay();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     if state.faults.take_token_500() {
         tracing::warn!("token endpoint: injected 500");
-        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "internal_failure", "Backend Error");
+        return oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_failure",
+            "Backend Error",
+        );
     }
     let response = handle(&state, &headers, &form, &grant_type);
-    tracing::info!(grant_type, status = response.status().as_u16(), "token endpoint");
+    tracing::info!(
+        grant_type,
+        status = response.status().as_u16(),
+        "token endpoint"
+    );
     response
 }
 
 fn handle(state: &AppState, headers: &HeaderMap, form: &Params, grant_type: &str) -> Response {
     let (client_id, secret) = credentials(headers, form);
     let Some(client_id) = client_id else {
-        return bad_request("invalid_request", "Could not determine client ID from request.");
+        return bad_request(
+            "invalid_request",
+            "Could not determine client ID from request.",
+        );
     };
     let Some(client) = state.store().client(&client_id).cloned() else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "The OAuth client was not found.");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The OAuth client was not found.",
+        );
     };
     let Some(secret) = secret else {
         return bad_request("invalid_request", "client_secret is missing.");
@@ -75,7 +96,10 @@ fn handle(state: &AppState, headers: &HeaderMap, form: &Params, grant_type: &str
         "authorization_code" => authorization_code(state, &client_id, form),
         "refresh_token" => refresh_token(state, &client_id, form),
         "" => bad_request("unsupported_grant_type", "Invalid grant_type: "),
-        other => bad_request("unsupported_grant_type", &format!("Invalid grant_type: {other}")),
+        other => bad_request(
+            "unsupported_grant_type",
+            &format!("Invalid grant_type: {other}"),
+        ),
     }
 }
 
@@ -97,7 +121,11 @@ fn authorization_code(state: &AppState, client_id: &str, form: &Params) -> Respo
         }
     };
     if c.client_id != client_id {
-        return oauth_error(StatusCode::UNAUTHORIZED, "unauthorized_client", "Unauthorized");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_client",
+            "Unauthorized",
+        );
     }
     if form.get("redirect_uri") != Some(c.redirect_uri.as_str()) {
         return bad_request("redirect_uri_mismatch", "Bad Request");
@@ -117,17 +145,24 @@ fn authorization_code(state: &AppState, client_id: &str, form: &Params) -> Respo
 
 fn refresh_token(state: &AppState, client_id: &str, form: &Params) -> Response {
     let Some(token) = form.get("refresh_token") else {
-        return bad_request("invalid_request", "Missing required parameter: refresh_token");
+        return bad_request(
+            "invalid_request",
+            "Missing required parameter: refresh_token",
+        );
     };
     let now = state.clock.now();
     let result = state.store().use_refresh(token, client_id, now);
     match result {
         Ok(issued) => success(state, client_id, issued, now),
-        Err(RefreshProblem::Dead) => bad_request("invalid_grant", "Token has been expired or revoked."),
-        Err(RefreshProblem::Unknown) => bad_request("invalid_grant", "Bad Request"),
-        Err(RefreshProblem::OtherClient) => {
-            oauth_error(StatusCode::UNAUTHORIZED, "unauthorized_client", "Unauthorized")
+        Err(RefreshProblem::Dead) => {
+            bad_request("invalid_grant", "Token has been expired or revoked.")
         }
+        Err(RefreshProblem::Unknown) => bad_request("invalid_grant", "Bad Request"),
+        Err(RefreshProblem::OtherClient) => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_client",
+            "Unauthorized",
+        ),
     }
 }
 

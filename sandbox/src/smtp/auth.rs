@@ -117,7 +117,8 @@ mod tests {
 
     #[test]
     fn oauthbearer_payload_decodes() {
-        let raw = "n,a=u@example.com,\x01host=smtp.gmail.com\x01port=587\x01auth=Bearer tok\x01\x01";
+        let raw =
+            "n,a=u@example.com,\x01host=smtp.gmail.com\x01port=587\x01auth=Bearer tok\x01\x01";
         let p = decode(OAuthMechanism::OAuthBearer, &STANDARD.encode(raw)).unwrap();
         assert_eq!(p.user.as_deref(), Some("u@example.com"));
         assert_eq!(p.token, "tok");
@@ -125,7 +126,10 @@ mod tests {
 
     #[test]
     fn garbage_is_told_apart() {
-        assert_eq!(decode(OAuthMechanism::XOAuth2, "!!!").unwrap_err(), Undecodable::Base64);
+        assert_eq!(
+            decode(OAuthMechanism::XOAuth2, "!!!").unwrap_err(),
+            Undecodable::Base64
+        );
         assert_eq!(
             decode(OAuthMechanism::XOAuth2, &STANDARD.encode("hello")).unwrap_err(),
             Undecodable::Shape

@@ -88,7 +88,10 @@ impl Replies {
     }
 
     pub(crate) fn too_big(&self) -> String {
-        self.line("552 5.2.3", "Your message exceeded Google's message size limits.")
+        self.line(
+            "552 5.2.3",
+            "Your message exceeded Google's message size limits.",
+        )
     }
 
     pub(crate) fn accepted_message(&self, now: i64) -> String {

@@ -13,9 +13,9 @@ use super::reply::{self, Replies};
 use super::stream::Stream;
 use super::transaction::Transaction;
 use super::SmtpMode;
+use crate::random;
 use crate::state::Shared;
 use crate::tls::HANDSHAKE_TIMEOUT;
-use crate::random;
 
 /// The longest command line accepted (smtp-proto's limit); longer ones get 500.
 const MAX_LINE: usize = smtp_proto::request::receiver::MAX_LINE_LENGTH;
@@ -82,7 +82,8 @@ pub(super) async fn run(tcp: TcpStream, peer: SocketAddr, mode: SmtpMode, shared
         tx: None,
     };
     let end = session.serve().await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), session.stream.shutdown()).await;
+    let _ =
+        tokio::time::timeout(std::time::Duration::from_secs(1), session.stream.shutdown()).await;
     tracing::debug!(?end, "smtp session ended");
 }
 
@@ -206,7 +207,8 @@ impl Session {
                 Err(End::Quit)
             }
             Request::Vrfy { .. } => {
-                self.reply("252 2.1.5", "Send some mail, I'll try my best").await
+                self.reply("252 2.1.5", "Send some mail, I'll try my best")
+                    .await
             }
             Request::Help { .. } => {
                 self.reply("214 2.0.0", "https://www.google.com/search?btnI&q=RFC+5321")
@@ -220,19 +222,22 @@ impl Session {
         match e {
             ParseError::UnknownCommand => self.reply("502 5.5.1", "Unrecognized command.").await,
             ParseError::SyntaxError { syntax } if syntax.starts_with("AUTH") => {
-                self.reply("504 5.7.4", "Unrecognized authentication type.").await
+                self.reply("504 5.7.4", "Unrecognized Authentication Type")
+                    .await
             }
             ParseError::ResponseTooLong => self.reply("500 5.5.2", "Line too long.").await,
-            _ => self.reply("555 5.5.2", "Syntax error.").await,
+            _ => self.reply("555 5.5.2", "Syntax error").await,
         }
     }
 
     async fn ehlo(&mut self) -> Flow {
         self.greeted = true;
         self.tx = None;
-        let reply = self
-            .r
-            .ehlo(&self.peer_ip, self.stream.is_tls(), self.shared.max_message_size());
+        let reply = self.r.ehlo(
+            &self.peer_ip,
+            self.stream.is_tls(),
+            self.shared.max_message_size(),
+        );
         self.send(&reply).await
     }
 
@@ -297,7 +302,10 @@ impl Session {
                 self.auth_password(initial, &["VXNlcm5hbWU6", "UGFzc3dvcmQ6"])
                     .await
             }
-            _ => self.reply("504 5.7.4", "Unrecognized authentication type.").await,
+            _ => {
+                self.reply("504 5.7.4", "Unrecognized Authentication Type")
+                    .await
+            }
         }
     }
 

@@ -67,7 +67,9 @@ pub struct Tokens {
 
 impl Harness {
     pub async fn start() -> Self {
-        let sandbox = start(SandboxConfig::default()).await.expect("sandbox starts");
+        let sandbox = start(SandboxConfig::default())
+            .await
+            .expect("sandbox starts");
         let pem = std::fs::read(&sandbox.endpoints().ca_cert).expect("ca.pem written");
         let http = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("CA parses"))
@@ -223,7 +225,11 @@ impl Harness {
             .send()
             .await
             .unwrap();
-        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "admin {path}: {}",
+            resp.status()
+        );
         resp.json().await.unwrap()
     }
 
@@ -321,8 +327,14 @@ class Raw:
         self.sock = ctx.wrap_socket(self.sock, server_hostname=E['smtp_host'])
         return r
     def closed(self):
+        """True when the server closes the connection (whatever it sends first)."""
+        self.sock.settimeout(5)
         try:
-            return self.sock.recv(1) == b''
+            while self.sock.recv(4096) != b'':
+                pass
+            return True
+        except socket.timeout:
+            return False
         except (ConnectionError, ssl.SSLError, OSError):
             return True
 "#;

@@ -1,0 +1,118 @@
+//! The `postern-sandbox` binary: one JSON line with exactly the agreed keys, a working
+//! server behind it, and a clean exit on SIGTERM and on Ctrl-C (SIGINT).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const KEYS: [&str; 13] = [
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
+    "tokeninfo_endpoint",
+    "userinfo_endpoint",
+    "admin_endpoint",
+    "smtp_host",
+    "smtp_tls_port",
+    "smtp_starttls_port",
+    "ca_cert",
+    "client_id",
+    "client_secret",
+];
+
+fn spawn(state_dir: &std::path::Path) -> (Child, Value) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_postern-sandbox"))
+        .arg("--state-dir")
+        .arg(state_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next().and_then(Result::ok));
+        // Anything more on stdout would break the one-line contract.
+        assert!(lines.next().is_none(), "exactly one line on stdout");
+    });
+    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(line) => line,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("no line on stdout within 60 s");
+        }
+    };
+    let value = serde_json::from_str(&line.expect("one line on stdout")).expect("JSON");
+    (child, value)
+}
+
+fn signal_and_wait(child: &mut Child, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "clean exit on SIG{signal}: {status}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("no exit within 20 s of SIG{signal}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn prints_exactly_the_agreed_keys_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, v) = spawn(dir.path());
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut want = KEYS.to_vec();
+    want.sort_unstable();
+    assert_eq!(keys, want);
+    assert_eq!(v["ca_cert"], dir.path().join("ca.pem").to_str().unwrap());
+    assert!(std::fs::read_to_string(dir.path().join("ca.pem"))
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(v["smtp_host"], "127.0.0.1");
+    assert!(v["smtp_tls_port"].as_u64().unwrap() > 0);
+    assert!(v["issuer"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://127.0.0.1:"));
+    assert!(v["client_id"]
+        .as_str()
+        .unwrap()
+        .ends_with(".apps.googleusercontent.com"));
+
+    // The admin endpoint answers (plain HTTP).
+    let admin = v["admin_endpoint"].as_str().unwrap().to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::get(format!("{admin}/counts"))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+
+    signal_and_wait(&mut child, "TERM");
+}
+
+#[test]
+fn stops_cleanly_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _) = spawn(dir.path());
+    signal_and_wait(&mut child, "INT");
+}
