@@ -4,13 +4,13 @@
 //! No variant ever carries a token, code, verifier or client secret: only addresses, reply
 //! codes, server texts and our own words.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a grant stopped working, told apart where the evidence allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RevokedCause {
     /// The person pressed Revoke in Postern.
@@ -106,6 +106,12 @@ pub enum Error {
     AuthorizationRefused { code: String, description: String },
     #[error("the browser signed in as {got}, not {expected}")]
     AddressMismatch { expected: String, got: String },
+    #[error("an authorization is already in progress")]
+    AuthorizationBusy,
+    #[error("no authorization is in progress")]
+    NoAuthorizationInProgress,
+    #[error("the pasted address is not the redirect of this authorization: {why}")]
+    RedirectInvalid { why: String },
 
     // ---- the token endpoint ----
     #[error("the grant is no longer valid: {description}")]
@@ -143,6 +149,8 @@ pub enum Error {
     KeychainLocked,
     #[error("the OS keychain refused the secret: {why}")]
     KeychainRejected { why: String },
+    #[error("the secret is {size} bytes, over the keychain limit of {limit} bytes (Windows Credential Manager)")]
+    SecretTooLarge { size: usize, limit: usize },
     #[error("the keychain has no {what} for {account}")]
     SecretMissing { what: String, account: String },
 
@@ -170,6 +178,24 @@ pub enum Error {
 
     #[error("internal error: {why}")]
     Internal { why: String },
+
+    // ---- outbox (send issue) ----
+    #[error("“{value}” in {field} is not an email address: {why}")]
+    NotAnAddress {
+        field: String,
+        value: String,
+        why: String,
+    },
+    #[error("the outbox has no message {id}")]
+    OutboxNotFound { id: i64 },
+    #[error("message {id} is {state} and cannot be {action}")]
+    OutboxWrongState {
+        id: i64,
+        state: String,
+        action: String,
+    },
+    #[error("message {id} was not sent within {secs} seconds; it is still in the outbox")]
+    SendTimedOut { id: i64, secs: u64 },
 }
 
 impl Error {
@@ -192,6 +218,9 @@ impl Error {
             Error::AuthorizationCancelled => "authorization_cancelled",
             Error::AuthorizationRefused { .. } => "authorization_refused",
             Error::AddressMismatch { .. } => "address_mismatch",
+            Error::AuthorizationBusy => "authorization_busy",
+            Error::NoAuthorizationInProgress => "no_authorization",
+            Error::RedirectInvalid { .. } => "redirect_invalid",
             Error::InvalidGrant { .. } => "invalid_grant",
             Error::InvalidClient { .. } => "invalid_client",
             Error::TokenEndpoint { .. } => "token_endpoint",
@@ -203,6 +232,7 @@ impl Error {
             Error::KeychainUnavailable { .. } => "keychain_unavailable",
             Error::KeychainLocked => "keychain_locked",
             Error::KeychainRejected { .. } => "keychain_rejected",
+            Error::SecretTooLarge { .. } => "secret_too_large",
             Error::SecretMissing { .. } => "secret_missing",
             Error::Storage { .. } => "storage",
             Error::SmtpAuthRejected { .. } => "smtp_auth_rejected",
@@ -213,6 +243,10 @@ impl Error {
             Error::SmtpConnection { .. } => "smtp_connection",
             Error::RevokeFailed { .. } => "revoke_failed",
             Error::Internal { .. } => "internal",
+            Error::NotAnAddress { .. } => "invalid_address",
+            Error::OutboxNotFound { .. } => "outbox_not_found",
+            Error::OutboxWrongState { .. } => "outbox_wrong_state",
+            Error::SendTimedOut { .. } => "send_timed_out",
         }
     }
 
@@ -247,6 +281,9 @@ impl Error {
             Error::AuthorizationCancelled => "Nothing was changed. Start again whenever you like.",
             Error::AuthorizationRefused { .. } => "Check the client ID in Settings (it must be a Desktop client) and try again.",
             Error::AddressMismatch { .. } => "Authorize again and choose the same Google account in the browser.",
+            Error::AuthorizationBusy => "Finish or cancel the authorization already open in the browser, then start again.",
+            Error::NoAuthorizationInProgress => "Start the authorization first, then paste the address the browser was sent to.",
+            Error::RedirectInvalid { .. } => "Copy the whole address from the browser's address bar after pressing Allow (it starts with http://127.0.0.1:) and paste it again.",
             Error::InvalidGrant { cause, .. } => cause.fix(),
             Error::InvalidClient { .. } => "Check the client ID and secret in Settings; they must be a Desktop client of your Google Cloud project, and the client must not be deleted.",
             Error::TokenEndpoint { .. } => "Try again in a minute; Postern retries by itself with backoff.",
@@ -258,6 +295,7 @@ impl Error {
             Error::KeychainUnavailable { .. } => "Start or install the OS keychain (on Linux: GNOME Keyring or KeePassXC with Secret Service enabled) and try again. Postern never keeps secrets in a plain file.",
             Error::KeychainLocked => "Unlock the login keychain (your desktop session usually does this at sign-in) and try again.",
             Error::KeychainRejected { .. } => "The keychain refused to store the secret; check that it is not full or read-only.",
+            Error::SecretTooLarge { .. } => "Nothing was stored. This provider's token is larger than the Windows keychain can hold; please report it.",
             Error::SecretMissing { .. } => "Authorize the account again; its secrets were removed from the keychain.",
             Error::Storage { .. } => "Check that the data folder is writable and the disk is not full.",
             Error::SmtpAuthRejected { .. } => "Postern refreshes the token and tries once more by itself; if it still fails, authorize the account again.",
@@ -267,6 +305,10 @@ impl Error {
             Error::SmtpRejected { .. } => "Check the recipients and the message, then retry from the outbox.",
             Error::RevokeFailed { .. } => "The local secrets were removed anyway; to be sure, remove Postern at myaccount.google.com → Security → Third-party access.",
             Error::Internal { .. } => "Please report this; the activity log has the details.",
+            Error::NotAnAddress { field, .. } => return format!("Correct the address in {field} (it should look like name@example.com); separate several addresses with commas."),
+            Error::OutboxNotFound { .. } => "Refresh the outbox list; the message may have been sent or discarded already.",
+            Error::OutboxWrongState { .. } => "Only failed or waiting messages can be retried, and a message being sent cannot be discarded; wait a moment and look again.",
+            Error::SendTimedOut { .. } => "Nothing is lost: Postern keeps trying in the background (see `postern outbox`).",
         };
         s.to_string()
     }

@@ -3,8 +3,26 @@
 //! A library a command-line program could use: it never names Tauri. The shell holds one
 //! [`App`](crate::app::App) and forwards its [`Event`](crate::events::Event)s to the windows.
 
+mod accounts;
+pub mod activity;
+pub mod app;
+pub mod auth;
+pub mod clock;
 pub mod error;
+pub mod events;
+pub mod mail;
+pub mod outbox;
+pub mod provider;
 pub mod secret;
+pub mod settings;
+pub mod status;
+pub mod store; // (core-auth's; declared early by core-mail, whose outbox needs it)
+pub mod vault;
 
+pub use app::{App, AppInfo};
+pub use auth::{Launcher, SystemLauncher};
 pub use error::{Error, Explanation, Result, RevokedCause};
+pub use mail::{Attachment, Draft};
+pub use outbox::{OutboxItem, OutboxState};
 pub use secret::Secret;
+pub use settings::{Mode, Settings};

@@ -1,0 +1,187 @@
+//! The activity log: what happened to each account, in the store, newest first. A redaction
+//! guard strips anything shaped like a token before a row is written.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::clock::{rfc3339, Clock};
+use crate::error::Result;
+use crate::events::{Event, Events};
+use crate::store::Store;
+
+/// One entry, as docs/ipc.md's `Activity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    /// Row id.
+    pub id: i64,
+    /// RFC 3339.
+    pub at: String,
+    /// The account it concerns, if any.
+    pub account: Option<String>,
+    /// `authorized`, `refreshed`, `refresh_failed`, `validated`, `revoked`, `reauthorized`, …
+    pub kind: String,
+    /// Plain words (redacted).
+    pub summary: String,
+    /// Whether it went well.
+    pub ok: bool,
+}
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE activity (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        account TEXT,
+        kind TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        ok INTEGER NOT NULL
+    );
+    CREATE INDEX activity_account ON activity(account);"];
+
+/// Writes and reads the log; every write is published as [`Event::Activity`].
+#[derive(Debug, Clone)]
+pub struct ActivityLog {
+    store: Arc<Store>,
+    events: Events,
+    clock: Clock,
+}
+
+impl ActivityLog {
+    /// Migrates the table and returns the log.
+    pub fn new(store: Arc<Store>, events: Events, clock: Clock) -> Result<ActivityLog> {
+        store.migrate("activity", MIGRATIONS)?;
+        Ok(ActivityLog {
+            store,
+            events,
+            clock,
+        })
+    }
+
+    /// Records an entry (the summary is redacted first) and publishes it.
+    pub fn record(
+        &self,
+        account: Option<&str>,
+        kind: &str,
+        summary: &str,
+        ok: bool,
+    ) -> Result<Activity> {
+        let summary = redact(summary);
+        let at = rfc3339(self.clock.now());
+        let id = self.store.with(|c| {
+            c.execute(
+                "INSERT INTO activity (at, account, kind, summary, ok) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![at, account, kind, summary, ok],
+            )?;
+            Ok(c.last_insert_rowid())
+        })?;
+        let entry = Activity {
+            id,
+            at,
+            account: account.map(str::to_owned),
+            kind: kind.to_owned(),
+            summary,
+            ok,
+        };
+        tracing::info!(kind, ok, "activity: {}", entry.summary);
+        self.events.publish(Event::Activity(entry.clone()));
+        Ok(entry)
+    }
+
+    /// The newest `limit` entries, newest first.
+    pub fn list(&self, limit: usize) -> Result<Vec<Activity>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.store.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, at, account, kind, summary, ok FROM activity ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = st.query_map([limit], |r| {
+                Ok(Activity {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    account: r.get(2)?,
+                    kind: r.get(3)?,
+                    summary: r.get(4)?,
+                    ok: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+}
+
+/// Whether a word looks like a token or secret: Google's `ya29.` / `1//` / `GOCSPX-`
+/// prefixes, a JWT, or a long run of base64url that mixes letters and digits.
+pub fn looks_like_secret(word: &str) -> bool {
+    let w = word.trim_matches(|c: char| "\"'()[]{}<>,;".contains(c));
+    if w.contains("ya29.") || w.contains("1//") || w.contains("GOCSPX-") {
+        return true;
+    }
+    if w.starts_with("eyJ") && w.matches('.').count() >= 2 {
+        return true;
+    }
+    if w.contains('@') || w.contains("://") || w.starts_with('/') {
+        return false;
+    }
+    let body = w.trim_end_matches('=');
+    let tokenish = body
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.~+/".contains(c));
+    let has_digit = body.chars().any(|c| c.is_ascii_digit());
+    let has_alpha = body.chars().any(|c| c.is_ascii_alphabetic());
+    tokenish && has_digit && has_alpha && body.len() >= 24
+}
+
+/// Replaces every token-shaped word with `[redacted]`.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if looks_like_secret(word) {
+            tracing::warn!("activity: a token-shaped word was redacted");
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_stripped_and_plain_words_kept() {
+        let s = redact(
+            "refreshed ya29.a0AfH6SMBx for a@b.com with 1//0gLx and eyJhbGciOi.eyJzdWIi.sig",
+        );
+        assert_eq!(
+            s,
+            "refreshed [redacted] for a@b.com with [redacted] and [redacted]"
+        );
+        let long = "token Zx9kQ2mP4vT7rW1yB3nL6hJ8gF5dS0aE done";
+        assert_eq!(redact(long), "token [redacted] done");
+        let plain =
+            "Valid for 54 minutes; scopes https://mail.google.com/ granted to tester@sandbox.test";
+        assert_eq!(redact(plain), plain);
+    }
+
+    #[test]
+    fn entries_are_stored_newest_first_and_published() {
+        let store = Arc::new(Store::open_in_memory().unwrap());
+        let events = Events::default();
+        let mut rx = events.subscribe();
+        let log = ActivityLog::new(store, events, Clock::default()).unwrap();
+        log.record(Some("a@b.c"), "authorized", "Authorized a@b.c", true)
+            .unwrap();
+        log.record(None, "refresh_failed", "secret GOCSPX-abc", false)
+            .unwrap();
+        let list = log.list(10).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].kind, "refresh_failed");
+        assert_eq!(list[0].summary, "secret [redacted]");
+        assert!(matches!(rx.try_recv().unwrap(), Event::Activity(a) if a.kind == "authorized"));
+    }
+}

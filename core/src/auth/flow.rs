@@ -1,0 +1,228 @@
+//! The browser part of the authorization-code flow: bind the loopback listener, build the
+//! consent URL (PKCE S256, `state`, `access_type=offline`, and `prompt=consent` with
+//! `login_hint` when authorizing an account again), hand it to a [`Launcher`], and wait for
+//! one valid redirect, a cancel or the timeout. One flow at a time.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{oneshot, Notify};
+
+use crate::auth::loopback::{Catch, Caught, Loopback, PageResult, Redirect};
+use crate::auth::pkce::{random_state, Pkce};
+use crate::error::{Error, Result};
+use crate::events::{AuthorizePhase, AuthorizeProgress, Event, Events};
+use crate::provider::Provider;
+use crate::secret::Secret;
+
+/// Opens the consent URL in a browser. Tests drive a real browser through it.
+pub trait Launcher: Send + Sync {
+    /// Opens `url`; an error means no browser could be opened (the flow then keeps waiting
+    /// and shows the URL so the person can open it, or paste the redirect address).
+    fn open(&self, url: &str) -> Result<()>;
+}
+
+/// The system browser through the `open` crate; `$BROWSER` (its first entry) wins when set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemLauncher;
+
+impl Launcher for SystemLauncher {
+    fn open(&self, url: &str) -> Result<()> {
+        let browser = std::env::var("BROWSER").unwrap_or_default();
+        let first = browser.split(':').map(str::trim).find(|s| !s.is_empty());
+        let result = match first {
+            Some(cmd) => open::with_detached(url, cmd),
+            None => open::that_detached(url),
+        };
+        result.map_err(|e| Error::BrowserLaunch { why: e.to_string() })
+    }
+}
+
+struct Active {
+    cancel: Arc<Notify>,
+    catch: Option<Arc<Catch>>,
+}
+
+/// The flow in progress, if any (for cancel and paste).
+#[derive(Default)]
+pub(crate) struct FlowSlot {
+    active: Mutex<Option<Active>>,
+}
+
+/// Clears the slot when the flow ends, however it ends.
+struct SlotGuard<'a>(&'a FlowSlot);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.lock() = None;
+    }
+}
+
+impl FlowSlot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Active>> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn begin(&self) -> Result<(SlotGuard<'_>, Arc<Notify>)> {
+        let mut a = self.lock();
+        if a.is_some() {
+            return Err(Error::AuthorizationBusy);
+        }
+        let cancel = Arc::new(Notify::new());
+        *a = Some(Active {
+            cancel: cancel.clone(),
+            catch: None,
+        });
+        Ok((SlotGuard(self), cancel))
+    }
+
+    /// Ends the flow in progress with "cancelled" (nothing when none runs).
+    pub(crate) fn cancel(&self) {
+        if let Some(a) = self.lock().as_ref() {
+            a.cancel.notify_one();
+        }
+    }
+
+    /// The paste fallback.
+    pub(crate) fn complete(&self, pasted: &str) -> Result<()> {
+        let catch = self
+            .lock()
+            .as_ref()
+            .and_then(|a| a.catch.clone())
+            .ok_or(Error::NoAuthorizationInProgress)?;
+        catch.accept_pasted(pasted)
+    }
+}
+
+/// What the flow needs to know.
+pub(crate) struct FlowRequest<'a> {
+    pub(crate) provider: &'a Provider,
+    pub(crate) client_id: &'a str,
+    pub(crate) login_hint: Option<&'a str>,
+    pub(crate) again: bool,
+    pub(crate) port: Option<u16>,
+    pub(crate) timeout: Duration,
+}
+
+/// A caught code, ready for the exchange.
+pub(crate) struct FlowOutcome {
+    pub(crate) code: Secret,
+    pub(crate) scope: Option<String>,
+    pub(crate) redirect_uri: String,
+    pub(crate) verifier: Secret,
+    /// Tells the browser tab how it ended.
+    pub(crate) reply: Option<oneshot::Sender<PageResult>>,
+}
+
+/// The consent URL.
+pub(crate) fn consent_url(
+    req: &FlowRequest<'_>,
+    redirect_uri: &str,
+    challenge: &str,
+    state: &Secret,
+) -> Result<String> {
+    let mut url = url::Url::parse(&req.provider.authorization_endpoint).map_err(|e| {
+        Error::ProviderConfig {
+            why: format!("authorization_endpoint: {e}"),
+        }
+    })?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("client_id", req.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("scope", &req.provider.scopes.join(" "))
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", state.expose())
+            .append_pair("access_type", "offline");
+        if req.again {
+            q.append_pair("prompt", "consent");
+        }
+        if let Some(hint) = req.login_hint {
+            q.append_pair("login_hint", hint);
+        }
+    }
+    Ok(url.to_string())
+}
+
+fn progress(events: &Events, phase: AuthorizePhase, url: Option<&str>, error: Option<&Error>) {
+    events.publish(Event::Authorize(AuthorizeProgress {
+        phase,
+        url: url.map(str::to_owned),
+        error: error.map(Error::explain),
+    }));
+}
+
+/// Runs the browser part; returns the caught code or why there is none.
+pub(crate) async fn run(
+    slot: &FlowSlot,
+    events: &Events,
+    req: FlowRequest<'_>,
+    launcher: Arc<dyn Launcher>,
+) -> Result<FlowOutcome> {
+    let (guard, cancel) = slot.begin()?;
+    let state = random_state();
+    let pkce = Pkce::generate();
+    let mut loopback = match Loopback::bind(req.port, state.clone()).await {
+        Ok(l) => l,
+        Err(e) => {
+            progress(events, AuthorizePhase::Failed, None, Some(&e));
+            return Err(e);
+        }
+    };
+    if let Some(a) = slot.lock().as_mut() {
+        a.catch = Some(loopback.catch.clone());
+    }
+    let url = consent_url(&req, &loopback.redirect_uri, &pkce.challenge, &state)?;
+    tracing::info!(port = loopback.port, "loopback listener bound on 127.0.0.1");
+    progress(events, AuthorizePhase::Listening, Some(&url), None);
+    match launcher.open(&url) {
+        Ok(()) => progress(events, AuthorizePhase::BrowserOpened, Some(&url), None),
+        Err(e) => {
+            tracing::warn!("no browser could be opened; waiting for the person: {e}");
+            progress(events, AuthorizePhase::Waiting, Some(&url), Some(&e));
+        }
+    }
+    // Some(Some(..)) caught, Some(None) cancelled, None timed out.
+    let ended = tokio::select! {
+        c = &mut loopback.caught => Some(c.ok()),
+        _ = cancel.notified() => Some(None),
+        _ = tokio::time::sleep(req.timeout) => None,
+    };
+    let Some(ended) = ended else {
+        loopback.close().await;
+        let e = Error::AuthorizationTimedOut {
+            secs: req.timeout.as_secs(),
+        };
+        progress(events, AuthorizePhase::Failed, None, Some(&e));
+        return Err(e);
+    };
+    let redirect_uri = loopback.redirect_uri.clone();
+    loopback.close().await;
+    drop(guard);
+    let Some(Caught { redirect, reply }) = ended else {
+        progress(events, AuthorizePhase::Cancelled, None, None);
+        return Err(Error::AuthorizationCancelled);
+    };
+    let fail = |e: Error, reply: Option<oneshot::Sender<PageResult>>| {
+        if let Some(r) = reply {
+            let _ = r.send(Err(e.explain()));
+        }
+        progress(events, AuthorizePhase::Failed, None, Some(&e));
+        Err(e)
+    };
+    match redirect {
+        Redirect::Denied => fail(Error::AuthorizationDenied, reply),
+        Redirect::Refused { code, description } => {
+            fail(Error::AuthorizationRefused { code, description }, reply)
+        }
+        Redirect::Code { code, scope } => Ok(FlowOutcome {
+            code,
+            scope,
+            redirect_uri,
+            verifier: pkce.verifier,
+            reply,
+        }),
+    }
+}

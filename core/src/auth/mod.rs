@@ -1,0 +1,13 @@
+//! Authorization: the loopback PKCE flow, the code exchange, validation, refresh and
+//! revocation.
+
+pub(crate) mod exchange;
+pub mod flow;
+mod grant;
+pub(crate) mod loopback;
+pub mod pkce;
+pub(crate) mod refresher;
+pub(crate) mod revoke;
+pub(crate) mod validate;
+
+pub use flow::{Launcher, SystemLauncher};

@@ -1,0 +1,294 @@
+//! Composing: a [`Draft`] from the UI or the command line becomes an RFC 5322 message built by
+//! lettre, with every address checked, attachment types found and the size checked against the
+//! provider's limit before anything is queued.
+
+use base64::Engine;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
+use lettre::Address;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A message as the person wrote it (docs/ipc.md `Draft`). Address fields are comma-separated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Draft {
+    /// The sending account, optionally with a display name: `Ann <ann@example.com>`.
+    pub from: String,
+    /// Comma-separated recipients.
+    pub to: String,
+    /// Comma-separated copy recipients.
+    pub cc: String,
+    /// Comma-separated blind-copy recipients (in the envelope only, never in a header).
+    pub bcc: String,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// An optional HTML alternative of the body.
+    pub html: Option<String>,
+    /// Files to attach.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a [`Draft`] (docs/ipc.md `Attachment`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Attachment {
+    /// The file name shown to the recipient.
+    pub name: String,
+    /// `type/subtype`; empty (or `application/octet-stream`) means "guess from the name".
+    pub content_type: String,
+    /// The file's bytes in standard base64.
+    pub data_base64: String,
+}
+
+/// A message ready for the outbox: its envelope and its exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    /// The account that sends it (the envelope sender).
+    pub account: String,
+    /// Every envelope recipient (To, Cc and Bcc), in order, without duplicates.
+    pub recipients: Vec<String>,
+    /// The visible To addresses, for lists.
+    pub to: Vec<String>,
+    /// The subject, for lists.
+    pub subject: String,
+    /// The Message-ID without angle brackets; kept across retries so a resend is recognisable.
+    pub message_id: String,
+    /// The RFC 5322 message with CRLF line ends.
+    pub raw: Vec<u8>,
+}
+
+impl Composed {
+    /// Size of the message in bytes.
+    pub fn size(&self) -> u64 {
+        self.raw.len() as u64
+    }
+}
+
+/// Builds the message for `draft`, refusing it when an address is wrong, there is no
+/// recipient, or it would be larger than `max_message_bytes`.
+pub fn compose(draft: &Draft, max_message_bytes: u64) -> Result<Composed> {
+    let from = parse_one("From", &draft.from)?;
+    let to = parse_list("To", &draft.to)?;
+    let cc = parse_list("Cc", &draft.cc)?;
+    let bcc = parse_list("Bcc", &draft.bcc)?;
+    if to.is_empty() && cc.is_empty() && bcc.is_empty() {
+        return Err(Error::NoRecipients);
+    }
+    let files = decode_attachments(&draft.attachments, max_message_bytes)?;
+
+    let message_id = new_message_id(&from.email);
+    let mut builder = lettre::Message::builder()
+        .from(from.clone())
+        .subject(draft.subject.clone())
+        .message_id(Some(format!("<{message_id}>")))
+        .date_now()
+        .user_agent(format!("Postern/{}", env!("CARGO_PKG_VERSION")));
+    for m in &to {
+        builder = builder.to(m.clone());
+    }
+    for m in &cc {
+        builder = builder.cc(m.clone());
+    }
+    for m in &bcc {
+        builder = builder.bcc(m.clone());
+    }
+
+    let body = match &draft.html {
+        Some(html) => Body::Multi(MultiPart::alternative_plain_html(
+            draft.text.clone(),
+            html.clone(),
+        )),
+        None => Body::Single(SinglePart::plain(draft.text.clone())),
+    };
+    let message = if files.is_empty() {
+        match body {
+            Body::Multi(m) => builder.multipart(m),
+            Body::Single(s) => builder.singlepart(s),
+        }
+    } else {
+        let mut mixed = match body {
+            Body::Multi(m) => MultiPart::mixed().multipart(m),
+            Body::Single(s) => MultiPart::mixed().singlepart(s),
+        };
+        for (name, content_type, data) in files {
+            mixed = mixed.singlepart(LettreAttachment::new(name).body(data, content_type));
+        }
+        builder.multipart(mixed)
+    }
+    .map_err(|e| Error::InvalidInput {
+        what: "message".into(),
+        why: e.to_string(),
+    })?;
+
+    let raw = message.formatted();
+    check_size(raw.len() as u64, max_message_bytes)?;
+    let recipients = dedup(
+        to.iter()
+            .chain(&cc)
+            .chain(&bcc)
+            .map(|m| m.email.to_string()),
+    );
+    Ok(Composed {
+        account: from.email.to_string().to_ascii_lowercase(),
+        recipients,
+        to: to.iter().map(|m| m.email.to_string()).collect(),
+        subject: draft.subject.clone(),
+        message_id,
+        raw,
+    })
+}
+
+enum Body {
+    Multi(MultiPart),
+    Single(SinglePart),
+}
+
+/// Refuses a message larger than the provider takes, naming both sizes.
+pub fn check_size(size: u64, max_message_bytes: u64) -> Result<()> {
+    if size > max_message_bytes {
+        return Err(Error::MessageTooLarge {
+            size,
+            limit: max_message_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// A fresh Message-ID (without brackets) in the sender's domain.
+pub fn new_message_id(from: &Address) -> String {
+    format!("{}@{}", uuid::Uuid::new_v4().simple(), from.domain())
+}
+
+/// Parses exactly one address (the From field).
+pub fn parse_one(field: &str, value: &str) -> Result<Mailbox> {
+    let mut list = parse_list(field, value)?;
+    match list.len() {
+        1 => Ok(list.remove(0)),
+        0 => Err(Error::NotAnAddress {
+            field: field.into(),
+            value: value.trim().into(),
+            why: "it is empty".into(),
+        }),
+        _ => Err(Error::NotAnAddress {
+            field: field.into(),
+            value: value.trim().into(),
+            why: "only one address is allowed here".into(),
+        }),
+    }
+}
+
+/// Parses a comma-separated address list; the error names the first bad address.
+pub fn parse_list(field: &str, value: &str) -> Result<Vec<Mailbox>> {
+    split_addresses(value)
+        .into_iter()
+        .map(|one| {
+            one.parse::<Mailbox>().map_err(|e| Error::NotAnAddress {
+                field: field.into(),
+                value: one.clone(),
+                why: address_reason(&one, &e),
+            })
+        })
+        .collect()
+}
+
+/// Splits on commas (and semicolons) that are outside quotes and angle brackets.
+fn split_addresses(value: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let (mut quoted, mut angle) = (false, false);
+    for c in value.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            ',' | ';' if !quoted && !angle => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn address_reason(value: &str, e: &lettre::address::AddressError) -> String {
+    use lettre::address::AddressError as A;
+    if !value.contains('@') {
+        return "it has no @".into();
+    }
+    match e {
+        A::MissingParts => "the part before or after the @ is missing".into(),
+        A::Unbalanced => "a < has no matching > (or the other way round)".into(),
+        A::InvalidUser => "the part before the @ has characters an address cannot have".into(),
+        A::InvalidDomain => "the part after the @ is not a domain name".into(),
+        _ => "it is not of the form name@example.com".into(),
+    }
+}
+
+/// Decodes attachments, finds their types and refuses any that alone exceed the limit.
+fn decode_attachments(
+    attachments: &[Attachment],
+    max_message_bytes: u64,
+) -> Result<Vec<(String, ContentType, Vec<u8>)>> {
+    let mut out = Vec::with_capacity(attachments.len());
+    let mut encoded_total: u64 = 0;
+    for a in attachments {
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(a.data_base64.trim())
+            .map_err(|e| Error::InvalidInput {
+                what: format!("attachment {}", a.name),
+                why: format!("its data is not base64 ({e})"),
+            })?;
+        // base64 in the message grows it by a third, plus line breaks.
+        let encoded = (data.len() as u64).div_ceil(3) * 4 * 78 / 76;
+        if encoded > max_message_bytes {
+            return Err(Error::AttachmentTooLarge {
+                name: a.name.clone(),
+                size: data.len() as u64,
+                limit: max_message_bytes * 76 / 78 / 4 * 3,
+            });
+        }
+        encoded_total += encoded;
+        check_size(encoded_total, max_message_bytes)?;
+        out.push((a.name.clone(), content_type_of(a)?, data));
+    }
+    Ok(out)
+}
+
+/// The given type, or one guessed from the file name's extension.
+fn content_type_of(a: &Attachment) -> Result<ContentType> {
+    let given = a.content_type.trim();
+    let chosen = if given.is_empty() || given.eq_ignore_ascii_case("application/octet-stream") {
+        mime_guess::from_path(&a.name)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_string()
+    } else {
+        given.to_string()
+    };
+    ContentType::parse(&chosen).map_err(|e| Error::InvalidInput {
+        what: format!("attachment {}", a.name),
+        why: format!("“{chosen}” is not a content type ({e})"),
+    })
+}
+
+pub(crate) fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .filter(|a| seen.insert(a.to_ascii_lowercase()))
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "compose_tests.rs"]
+mod tests;

@@ -1,0 +1,293 @@
+//! SMTP through lettre on tokio with rustls: XOAUTH2, implicit TLS (465) or STARTTLS (587),
+//! certificates always verified (a provider's extra CA is added as a root, never "accept
+//! invalid certs"), and one pool of signed-in connections per account reused across sends
+//! (see `pool.rs` for why the pool is ours and not lettre's).
+//!
+//! A connection is signed in with one access token, so an account's pool is rebuilt when
+//! its token changes. lettre has no OAUTHBEARER mechanism; XOAUTH2 is what Gmail documents
+//! and offers on both ports, so only XOAUTH2 is used.
+
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, TlsParameters};
+use lettre::Address;
+use tokio::sync::Mutex;
+
+use crate::mail::pool::Pool;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// How the connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// TLS from the first byte (port 465, Gmail's default).
+    ImplicitTls,
+    /// Plain text, then STARTTLS before anything else (port 587). Never sends without TLS.
+    StartTls,
+}
+
+/// Where an account's SMTP server is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpEndpoint {
+    /// Host name (or IP literal) the certificate must name.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Implicit TLS or STARTTLS.
+    pub security: Security,
+    /// A PEM file with an extra CA to trust (the sandbox's), on top of the usual roots.
+    pub extra_ca_pem: Option<PathBuf>,
+}
+
+/// The server's final reply to a message it accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The reply code (250).
+    pub code: u16,
+    /// The reply text, e.g. `2.0.0 OK 1764064800 id - gsmtp`.
+    pub text: String,
+}
+
+/// One pool of signed-in connections per account, rebuilt when its endpoint or access token
+/// changes (XOAUTH2 signs a connection in with one token).
+pub struct Mailer {
+    pools: Mutex<HashMap<String, Arc<Pool>>>,
+    pool_size: usize,
+}
+
+/// How long the server may take to accept a message once connected.
+const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Mailer {
+    /// A mailer keeping up to `pool_size` idle connections per account (at least 1).
+    pub fn new(pool_size: u32) -> Self {
+        Mailer {
+            pools: Mutex::new(HashMap::new()),
+            pool_size: pool_size.max(1) as usize,
+        }
+    }
+
+    /// Sends `raw` from `account` to `recipients`, authenticating with `token` (XOAUTH2).
+    pub async fn send(
+        &self,
+        endpoint: &SmtpEndpoint,
+        account: &str,
+        token: &Secret,
+        recipients: &[String],
+        raw: &[u8],
+    ) -> Result<Accepted> {
+        let envelope = envelope(account, recipients)?;
+        let pool = self.pool(endpoint, account, token).await;
+        let mut conn = match pool.take().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                if matches!(e, Error::SmtpAuthRejected { .. } | Error::Tls { .. }) {
+                    self.forget(account).await;
+                }
+                return Err(e);
+            }
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, conn.send(&envelope, raw)).await {
+            Ok(Ok(reply)) => {
+                pool.give_back(conn).await;
+                Ok(Accepted {
+                    code: u16::from(reply.code()),
+                    text: reply.message().collect::<Vec<_>>().join(" "),
+                })
+            }
+            Ok(Err(e)) => {
+                conn.abort().await;
+                Err(explain(&e, &endpoint.host))
+            }
+            Err(_) => {
+                conn.abort().await;
+                Err(Error::SmtpConnection {
+                    why: format!(
+                        "{} did not accept the message within {} seconds",
+                        endpoint.host,
+                        SEND_TIMEOUT.as_secs()
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Closes the account's pooled connections (on revoke, removal, or a refused token).
+    pub async fn forget(&self, account: &str) {
+        let old = self.pools.lock().await.remove(&key(account));
+        if let Some(old) = old {
+            tokio::spawn(async move { old.close().await });
+        }
+    }
+
+    async fn pool(&self, endpoint: &SmtpEndpoint, account: &str, token: &Secret) -> Arc<Pool> {
+        let mut map = self.pools.lock().await;
+        if let Some(p) = map.get(&key(account)) {
+            if p.serves(endpoint, token) {
+                return p.clone();
+            }
+        }
+        let pool = Arc::new(Pool::new(
+            endpoint.clone(),
+            account,
+            token.clone(),
+            self.pool_size,
+        ));
+        if let Some(old) = map.insert(key(account), pool.clone()) {
+            tokio::spawn(async move { old.close().await });
+        }
+        pool
+    }
+}
+
+fn key(account: &str) -> String {
+    account.to_ascii_lowercase()
+}
+
+fn envelope(account: &str, recipients: &[String]) -> Result<Envelope> {
+    let parse = |a: &str| {
+        a.parse::<Address>().map_err(|e| Error::NotAnAddress {
+            field: "the envelope".into(),
+            value: a.into(),
+            why: e.to_string(),
+        })
+    };
+    let to = recipients
+        .iter()
+        .map(|r| parse(r))
+        .collect::<Result<Vec<_>>>()?;
+    Envelope::new(Some(parse(account)?), to).map_err(|_| Error::NoRecipients)
+}
+
+/// TLS settings: the usual roots plus the provider's extra CA, certificates always checked.
+pub fn tls_parameters(endpoint: &SmtpEndpoint) -> Result<TlsParameters> {
+    let mut builder =
+        TlsParameters::builder(endpoint.host.clone()).certificate_store(CertificateStore::Default);
+    if let Some(path) = &endpoint.extra_ca_pem {
+        let pem = std::fs::read(path).map_err(|e| Error::ProviderConfig {
+            why: format!("cannot read the extra CA file {}: {e}", path.display()),
+        })?;
+        let cert = Certificate::from_pem(&pem).map_err(|e| Error::ProviderConfig {
+            why: format!("{} is not a PEM certificate: {e}", path.display()),
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build_rustls().map_err(|e| Error::Tls {
+        host: endpoint.host.clone(),
+        why: e.to_string(),
+    })
+}
+
+/// Turns lettre's error into plain words, keeping the reply code and the server's text.
+pub fn explain(e: &lettre::transport::smtp::Error, host: &str) -> Error {
+    let text = e.source().map(|s| s.to_string()).unwrap_or_default();
+    if e.is_tls() || tls_failure(e) {
+        return Error::Tls {
+            host: host.to_string(),
+            why: if text.is_empty() { e.to_string() } else { text },
+        };
+    }
+    if let Some(code) = e.status() {
+        return from_reply(u16::from(code), text);
+    }
+    // lettre treats XOAUTH2's 334 error challenge as unexpected: that is a refused token.
+    if e.is_client() && text.contains("does not expect a challenge") {
+        return Error::SmtpAuthRejected {
+            code: 334,
+            text: "the server refused the access token (XOAUTH2 error challenge)".into(),
+        };
+    }
+    if e.is_client() && text.contains("No compatible authentication mechanism") {
+        return Error::SmtpRejected {
+            code: 504,
+            text: format!("{host} does not offer XOAUTH2 sign-in"),
+        };
+    }
+    Error::SmtpConnection { why: e.to_string() }
+}
+
+/// lettre reports a failed handshake as a connection error; rustls's words are in the chain.
+fn tls_failure(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = e.source();
+    while let Some(s) = source {
+        let words = s.to_string();
+        if words.contains("invalid peer certificate")
+            || words.contains("certificate")
+            || words.contains("HandshakeFailure")
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Plain explanations for SMTP reply codes (Gmail's table in google-protocol.md §12).
+pub fn from_reply(code: u16, text: String) -> Error {
+    let lower = text.to_ascii_lowercase();
+    match code {
+        535 | 534 => Error::SmtpAuthRejected { code, text },
+        530 if lower.contains("starttls") => Error::SmtpRejected {
+            code,
+            text: format!("the server requires TLS first: {text}"),
+        },
+        530 => Error::SmtpAuthRejected { code, text },
+        550 if lower.contains("5.4.5") || lower.contains("limit") || lower.contains("quota") => {
+            Error::SmtpQuota { code, text }
+        }
+        552 => Error::SmtpTooLarge { code, text },
+        400..=499 => Error::SmtpTemporary { code, text },
+        _ => Error::SmtpRejected { code, text },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gmail_replies_become_plain_explanations() {
+        let e = from_reply(535, "5.7.8 Username and Password not accepted.".into());
+        assert_eq!(e.code(), "smtp_auth_rejected");
+        assert!(e.to_string().contains("535") && e.to_string().contains("5.7.8"));
+        let e = from_reply(550, "5.4.5 Daily user sending limit exceeded.".into());
+        assert_eq!(e.code(), "smtp_quota");
+        let e = from_reply(
+            552,
+            "5.2.3 Your message exceeded Google's message size limits.".into(),
+        );
+        assert_eq!(e.code(), "smtp_too_large");
+        let e = from_reply(421, "4.7.0 Try again later, closing connection.".into());
+        assert_eq!(e.code(), "smtp_temporary");
+        assert!(e.is_transient());
+        let e = from_reply(454, "4.7.0 Too many login attempts".into());
+        assert!(e.is_transient());
+        let e = from_reply(530, "5.7.0 Must issue a STARTTLS command first.".into());
+        assert!(e.to_string().contains("requires TLS"));
+        let e = from_reply(
+            550,
+            "5.1.1 The email account that you tried to reach does not exist.".into(),
+        );
+        assert_eq!(e.code(), "smtp_rejected");
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn a_missing_extra_ca_file_is_a_configuration_error() {
+        let e = tls_parameters(&SmtpEndpoint {
+            host: "127.0.0.1".into(),
+            port: 465,
+            security: Security::ImplicitTls,
+            extra_ca_pem: Some("/nonexistent/ca.pem".into()),
+        })
+        .err()
+        .unwrap();
+        assert_eq!(e.code(), "provider_config");
+    }
+}

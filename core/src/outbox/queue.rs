@@ -1,0 +1,236 @@
+//! The outbox as one object: submit, list, retry, discard, wait for a message, and the
+//! background worker. The [`App`](crate::app::App) methods are one-line calls into it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, Notify};
+
+use crate::error::{Error, Result};
+use crate::mail::{Composed, Mailer};
+use crate::outbox::backoff::Backoff;
+use crate::outbox::hooks::OutboxHooks;
+use crate::outbox::store::{self, now_unix};
+use crate::outbox::worker::{self, PARALLEL};
+use crate::outbox::{OutboxItem, OutboxState};
+use crate::store::Store;
+
+/// The durable outbox of one data directory.
+pub struct Outbox {
+    pub(crate) store: Arc<Store>,
+    pub(crate) mailer: Mailer,
+    pub(crate) backoff: Backoff,
+    /// `pid:<pid>:<random>`: marks rows this process is carrying.
+    pub(crate) owner: String,
+    pub(crate) wake: Notify,
+    changes: broadcast::Sender<OutboxItem>,
+    worker_started: AtomicBool,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether the process that wrote `owner` is still running (Linux: /proc; elsewhere we
+/// cannot tell, so only our own rows count as alive).
+fn owner_alive(owner: &str, me: &str) -> bool {
+    if owner == me {
+        return true;
+    }
+    let pid = owner.split(':').nth(1).and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if pid == std::process::id() => false, // an earlier Outbox in this process
+        Some(pid) if cfg!(target_os = "linux") => {
+            std::path::Path::new(&format!("/proc/{pid}")).exists()
+        }
+        _ => false,
+    }
+}
+
+impl Outbox {
+    /// Opens the outbox in `store` (running its migrations) with the default backoff.
+    pub fn open(store: Arc<Store>) -> Result<Arc<Outbox>> {
+        Self::open_with(store, Backoff::default())
+    }
+
+    /// Opens the outbox with a chosen backoff (tests use short ones).
+    pub fn open_with(store: Arc<Store>, backoff: Backoff) -> Result<Arc<Outbox>> {
+        store.migrate("outbox", store::MIGRATIONS)?;
+        let owner = format!(
+            "pid:{}:{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let outbox = Outbox {
+            store,
+            mailer: Mailer::new(PARALLEL as u32),
+            backoff,
+            owner,
+            wake: Notify::new(),
+            changes: broadcast::channel(256).0,
+            worker_started: AtomicBool::new(false),
+        };
+        let recovered = store::recover_abandoned(&outbox.store, |o| owner_alive(o, &outbox.owner))?;
+        if !recovered.is_empty() {
+            tracing::info!(
+                count = recovered.len(),
+                "queued again messages left sending by a stopped process"
+            );
+        }
+        Ok(Arc::new(outbox))
+    }
+
+    /// Queues again rows abandoned by a process that died; reports them.
+    pub(crate) fn recover(&self, hooks: &dyn OutboxHooks) -> Result<()> {
+        for id in store::recover_abandoned(&self.store, |o| owner_alive(o, &self.owner))? {
+            self.publish(hooks, store::get(&self.store, id)?);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn publish(&self, hooks: &dyn OutboxHooks, item: OutboxItem) {
+        hooks.changed(&item);
+        let _ = self.changes.send(item);
+    }
+
+    /// Every change to any message, for waiting callers.
+    pub fn subscribe(&self) -> broadcast::Receiver<OutboxItem> {
+        self.changes.subscribe()
+    }
+
+    /// Stores a composed message (after checking its size against the account's limit) and
+    /// wakes the worker. Nothing is stored when the check fails.
+    pub async fn submit(&self, hooks: &dyn OutboxHooks, message: &Composed) -> Result<OutboxItem> {
+        let target = hooks.target(&message.account).await?;
+        crate::mail::compose::check_size(message.size(), target.max_message_bytes)?;
+        let item = store::insert(&self.store, message)?;
+        hooks.activity(
+            &message.account,
+            "queue",
+            &format!(
+                "Queued “{}” to {} recipient(s), {} bytes",
+                message.subject,
+                message.recipients.len(),
+                message.size()
+            ),
+            true,
+        );
+        self.publish(hooks, item.clone());
+        self.wake.notify_one();
+        Ok(item)
+    }
+
+    /// Every message, newest first.
+    pub fn list(&self) -> Result<Vec<OutboxItem>> {
+        store::list(&self.store)
+    }
+
+    /// One message.
+    pub fn get(&self, id: i64) -> Result<OutboxItem> {
+        store::get(&self.store, id)
+    }
+
+    /// Puts a failed or waiting message back in the queue now.
+    pub fn retry(&self, hooks: &dyn OutboxHooks, id: i64) -> Result<OutboxItem> {
+        let item = store::requeue(&self.store, id)?;
+        self.publish(hooks, item.clone());
+        self.wake.notify_one();
+        Ok(item)
+    }
+
+    /// Deletes a message that is not being sent right now.
+    pub fn discard(&self, id: i64) -> Result<()> {
+        store::delete(&self.store, id)
+    }
+
+    /// The account is valid again (authorized anew): its waiting messages go back in the queue.
+    pub fn account_authorized(&self, hooks: &dyn OutboxHooks, account: &str) -> Result<usize> {
+        let ids = store::waiting_for(&self.store, account)?;
+        for &id in &ids {
+            self.retry(hooks, id)?;
+        }
+        Ok(ids.len())
+    }
+
+    /// Accounts that have messages waiting for a reauthorization.
+    pub fn waiting_accounts(&self) -> Result<Vec<String>> {
+        store::waiting_accounts(&self.store)
+    }
+
+    /// Starts the background worker once; later calls do nothing.
+    pub fn start_worker(self: &Arc<Self>, hooks: Arc<dyn OutboxHooks>) {
+        if self.worker_started.swap(true, Ordering::SeqCst) {
+            self.wake.notify_one();
+            return;
+        }
+        tokio::spawn(worker::run(self.clone(), hooks));
+    }
+
+    /// Whether the background worker runs in this process.
+    pub fn worker_running(&self) -> bool {
+        self.worker_started.load(Ordering::SeqCst)
+    }
+
+    /// Submits `message` and carries it until it is sent, failed or waiting, or `timeout`
+    /// passes (then `SendTimedOut`; the message stays queued). Works without the background
+    /// worker, for a command line that sends one message and exits.
+    pub async fn send_and_wait(
+        &self,
+        hooks: &dyn OutboxHooks,
+        message: &Composed,
+        timeout: Duration,
+    ) -> Result<OutboxItem> {
+        let mut changes = self.subscribe();
+        let item = self.submit(hooks, message).await?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if !self.worker_running() {
+                worker::attempt(self, hooks, item.id).await?;
+            }
+            let now = self.get(item.id)?;
+            if now.state.is_settled() {
+                return Ok(now);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::SendTimedOut {
+                    id: item.id,
+                    secs: timeout.as_secs(),
+                });
+            }
+            // Sleep until it is due again (or a change arrives), never past the deadline.
+            let due_in = if now.state == OutboxState::Queued && !self.worker_running() {
+                let at: i64 = self.store.with(|c| {
+                    c.query_row(
+                        "SELECT next_attempt_at FROM outbox WHERE id = ?1",
+                        [item.id],
+                        |r| r.get(0),
+                    )
+                })?;
+                Duration::from_secs((at - now_unix()).max(0) as u64)
+            } else {
+                Duration::from_secs(1)
+            };
+            let nap = due_in.min(left).max(Duration::from_millis(50));
+            let _ = tokio::time::timeout(nap, wait_for(&mut changes, item.id)).await;
+        }
+    }
+}
+
+async fn wait_for(changes: &mut broadcast::Receiver<OutboxItem>, id: i64) {
+    loop {
+        match changes.recv().await {
+            Ok(item) if item.id == id && item.state.is_settled() => return,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            Err(broadcast::error::RecvError::Closed) => {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The outbox table: the raw message is stored with its envelope before the first byte goes
+//! to the server; state changes are single UPDATEs so a crash leaves a consistent row.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::{Error, Explanation, Result};
+use crate::mail::Composed;
+use crate::outbox::{OutboxItem, OutboxState};
+use crate::store::Store;
+
+/// The outbox's migrations (component "outbox").
+pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        recipients TEXT NOT NULL,      -- JSON array: the envelope (To, Cc, Bcc)
+        to_display TEXT NOT NULL,      -- JSON array: the visible To
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,               -- JSON Explanation {kind,message,fix}
+        owner TEXT,                    -- the process carrying it while `sending`
+        created_at TEXT NOT NULL,
+        next_attempt_at INTEGER NOT NULL, -- unix seconds
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"];
+
+const COLUMNS: &str = "id, account, to_display, subject, state, attempts, last_error, \
+                       created_at, sent_at, message_id, size_bytes";
+
+/// What a worker needs to carry a message.
+pub(crate) struct Envelope {
+    pub(crate) account: String,
+    pub(crate) recipients: Vec<String>,
+    pub(crate) raw: Vec<u8>,
+    pub(crate) attempts: u32,
+}
+
+pub(crate) fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn item(r: &Row<'_>) -> rusqlite::Result<OutboxItem> {
+    let to: String = r.get(2)?;
+    let state: String = r.get(4)?;
+    let err: Option<String> = r.get(6)?;
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        to: serde_json::from_str(&to).unwrap_or_default(),
+        subject: r.get(3)?,
+        state: OutboxState::parse(&state).unwrap_or(OutboxState::Failed),
+        attempts: r.get(5)?,
+        last_error: err.and_then(|e| {
+            serde_json::from_str::<ExplanationRow>(&e)
+                .ok()
+                .map(Into::into)
+        }),
+        created_at: r.get(7)?,
+        sent_at: r.get(8)?,
+        message_id: r.get(9)?,
+        size_bytes: r.get::<_, i64>(10)?.max(0) as u64,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct ExplanationRow {
+    kind: String,
+    message: String,
+    fix: String,
+}
+
+impl From<ExplanationRow> for Explanation {
+    fn from(e: ExplanationRow) -> Self {
+        Explanation {
+            kind: e.kind,
+            message: e.message,
+            fix: e.fix,
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// Stores a composed message as `queued`, due now.
+pub(crate) fn insert(store: &Store, c: &Composed) -> Result<OutboxItem> {
+    let id = store.with(|conn| {
+        conn.execute(
+            "INSERT INTO outbox (account, recipients, to_display, subject, message_id, raw,
+                 size_bytes, state, created_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)",
+            params![
+                c.account,
+                json(&c.recipients),
+                json(&c.to),
+                c.subject,
+                c.message_id,
+                c.raw,
+                c.size() as i64,
+                now_rfc3339(),
+                now_unix()
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    })?;
+    get(store, id)
+}
+
+/// One message, or `OutboxNotFound`.
+pub(crate) fn get(store: &Store, id: i64) -> Result<OutboxItem> {
+    store
+        .with(|c| get_in(c, id))?
+        .ok_or(Error::OutboxNotFound { id })
+}
+
+fn get_in(c: &Connection, id: i64) -> rusqlite::Result<Option<OutboxItem>> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
+        [id],
+        item,
+    )
+    .optional()
+}
+
+/// Every message, newest first.
+pub(crate) fn list(store: &Store) -> Result<Vec<OutboxItem>> {
+    store.with(|c| {
+        let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC"))?;
+        let rows = st.query_map([], item)?;
+        rows.collect()
+    })
+}
+
+/// Ids of queued messages due now, oldest first.
+pub(crate) fn due(store: &Store, limit: usize) -> Result<Vec<i64>> {
+    store.with(|c| {
+        let mut st = c.prepare(
+            "SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?1
+             ORDER BY next_attempt_at, id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![now_unix(), limit as i64], |r| r.get(0))?;
+        rows.collect()
+    })
+}
+
+/// The soonest `next_attempt_at` of a queued message.
+pub(crate) fn next_due(store: &Store) -> Result<Option<i64>> {
+    store.with(|c| {
+        c.query_row(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'",
+            [],
+            |r| r.get(0),
+        )
+    })
+}
+
+/// Atomically takes a queued message for `owner`; None when someone else has it.
+pub(crate) fn claim(store: &Store, id: i64, owner: &str) -> Result<Option<Envelope>> {
+    let mut conn = store.conn();
+    let tx = conn.transaction().map_err(crate::store::storage)?;
+    let n = tx
+        .execute(
+            "UPDATE outbox SET state = 'sending', owner = ?2, attempts = attempts + 1
+             WHERE id = ?1 AND state = 'queued'",
+            params![id, owner],
+        )
+        .map_err(crate::store::storage)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let env = tx
+        .query_row(
+            "SELECT account, recipients, raw, attempts FROM outbox WHERE id = ?1",
+            [id],
+            |r| {
+                let recipients: String = r.get(1)?;
+                Ok(Envelope {
+                    account: r.get(0)?,
+                    recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+                    raw: r.get(2)?,
+                    attempts: r.get(3)?,
+                })
+            },
+        )
+        .map_err(crate::store::storage)?;
+    tx.commit().map_err(crate::store::storage)?;
+    Ok(Some(env))
+}
+
+/// Records the outcome of a try: the new state, the reason and when to try again.
+pub(crate) fn settle(
+    store: &Store,
+    id: i64,
+    state: OutboxState,
+    error: Option<&Explanation>,
+    next_attempt_at: Option<i64>,
+) -> Result<OutboxItem> {
+    let sent_at = (state == OutboxState::Sent).then(now_rfc3339);
+    store.with(|c| {
+        c.execute(
+            "UPDATE outbox SET state = ?2, last_error = ?3, owner = NULL,
+                 next_attempt_at = COALESCE(?4, next_attempt_at), sent_at = COALESCE(?5, sent_at)
+             WHERE id = ?1",
+            params![
+                id,
+                state.as_str(),
+                error.map(json),
+                next_attempt_at,
+                sent_at
+            ],
+        )
+    })?;
+    get(store, id)
+}
+
+/// Puts a failed or waiting message back in the queue, due now.
+pub(crate) fn requeue(store: &Store, id: i64) -> Result<OutboxItem> {
+    let item = get(store, id)?;
+    if !matches!(
+        item.state,
+        OutboxState::Failed | OutboxState::Waiting | OutboxState::Queued
+    ) {
+        return Err(Error::OutboxWrongState {
+            id,
+            state: item.state.to_string(),
+            action: "retried".into(),
+        });
+    }
+    store.with(|c| {
+        c.execute(
+            "UPDATE outbox SET state = 'queued', next_attempt_at = ?2 WHERE id = ?1",
+            params![id, now_unix()],
+        )
+    })?;
+    get(store, id)
+}
+
+/// Ids of the account's waiting messages.
+pub(crate) fn waiting_for(store: &Store, account: &str) -> Result<Vec<i64>> {
+    store.with(|c| {
+        let mut st = c.prepare(
+            "SELECT id FROM outbox WHERE state = 'waiting' AND account = ?1 COLLATE NOCASE",
+        )?;
+        let rows = st.query_map([account], |r| r.get(0))?;
+        rows.collect()
+    })
+}
+
+/// Accounts that have waiting messages.
+pub(crate) fn waiting_accounts(store: &Store) -> Result<Vec<String>> {
+    store.with(|c| {
+        let mut st = c.prepare("SELECT DISTINCT account FROM outbox WHERE state = 'waiting'")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        rows.collect()
+    })
+}
+
+/// Deletes a message that is not being sent.
+pub(crate) fn delete(store: &Store, id: i64) -> Result<()> {
+    let item = get(store, id)?;
+    if item.state == OutboxState::Sending {
+        return Err(Error::OutboxWrongState {
+            id,
+            state: item.state.to_string(),
+            action: "discarded".into(),
+        });
+    }
+    store.with(|c| {
+        c.execute(
+            "DELETE FROM outbox WHERE id = ?1 AND state != 'sending'",
+            [id],
+        )
+    })?;
+    Ok(())
+}
+
+/// Messages left `sending` by a process that is gone go back to `queued` (crash recovery).
+pub(crate) fn recover_abandoned(store: &Store, alive: impl Fn(&str) -> bool) -> Result<Vec<i64>> {
+    let sending: Vec<(i64, Option<String>)> = store.with(|c| {
+        let mut st = c.prepare("SELECT id, owner FROM outbox WHERE state = 'sending'")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    })?;
+    let mut recovered = Vec::new();
+    for (id, owner) in sending {
+        if owner.as_deref().is_some_and(&alive) {
+            continue;
+        }
+        let n = store.with(|c| {
+            c.execute(
+                "UPDATE outbox SET state = 'queued', owner = NULL, next_attempt_at = ?2
+                 WHERE id = ?1 AND state = 'sending' AND owner IS ?3",
+                params![id, now_unix(), owner],
+            )
+        })?;
+        if n == 1 {
+            recovered.push(id);
+        }
+    }
+    Ok(recovered)
+}
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

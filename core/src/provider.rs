@@ -1,0 +1,322 @@
+//! Provider profiles: Google built in (endpoints and scopes from google-protocol.md §1,
+//! §11, §12), custom ones from `<config_dir>/providers.toml` (the sandbox is one), and the
+//! import of the JSON file Google's console downloads for a Desktop client.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The only scope Gmail's SMTP server accepts.
+pub const MAIL_SCOPE: &str = "https://mail.google.com/";
+/// The URL alias Google adds for `email`.
+pub const USERINFO_EMAIL: &str = "https://www.googleapis.com/auth/userinfo.email";
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (port 465).
+    ImplicitTls,
+    /// Plain text, then STARTTLS (port 587).
+    #[serde(alias = "starttls")]
+    StartTls,
+}
+
+/// Where and how to send mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpSettings {
+    /// The server's host name.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// Implicit TLS or STARTTLS; never plain.
+    pub security: SmtpSecurity,
+}
+
+/// One OAuth + SMTP provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    /// A short, stable name (`google`, `sandbox`, …).
+    pub name: String,
+    /// What people see.
+    pub label: String,
+    /// The consent page, opened in the browser.
+    pub authorization_endpoint: String,
+    /// Code and refresh grants.
+    pub token_endpoint: String,
+    /// RFC 7009 revocation.
+    pub revocation_endpoint: String,
+    /// Tokeninfo, for the audience check.
+    #[serde(default)]
+    pub tokeninfo_endpoint: Option<String>,
+    /// OIDC UserInfo.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    /// The `iss` its id_tokens carry.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The scopes Postern asks for (and needs).
+    pub scopes: Vec<String>,
+    /// SMTP.
+    pub smtp: SmtpSettings,
+    /// A PEM file of a CA to trust besides the system's (for the sandbox).
+    #[serde(default)]
+    pub extra_ca_pem: Option<PathBuf>,
+    /// The OAuth client ID (public); its secret is in the keychain.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The largest message the server takes.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: u64,
+}
+
+fn default_max_message_bytes() -> u64 {
+    35_882_577
+}
+
+/// The scopes Postern asks Google for: identity (to learn the address) and Gmail SMTP.
+pub fn default_scopes() -> Vec<String> {
+    ["openid", "email", MAIL_SCOPE]
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Google, built in.
+pub fn google() -> Provider {
+    Provider {
+        name: "google".to_owned(),
+        label: "Google (Gmail)".to_owned(),
+        authorization_endpoint: "https://accounts.google.com/o/oauth2/v2/auth".to_owned(),
+        token_endpoint: "https://oauth2.googleapis.com/token".to_owned(),
+        revocation_endpoint: "https://oauth2.googleapis.com/revoke".to_owned(),
+        tokeninfo_endpoint: Some("https://oauth2.googleapis.com/tokeninfo".to_owned()),
+        userinfo_endpoint: Some("https://openidconnect.googleapis.com/v1/userinfo".to_owned()),
+        issuer: Some("https://accounts.google.com".to_owned()),
+        scopes: default_scopes(),
+        smtp: SmtpSettings {
+            host: "smtp.gmail.com".to_owned(),
+            port: 465,
+            security: SmtpSecurity::ImplicitTls,
+        },
+        extra_ca_pem: None,
+        client_id: None,
+        max_message_bytes: default_max_message_bytes(),
+    }
+}
+
+/// Whether `url` is `http` on a loopback host (127.0.0.1, [::1], localhost).
+fn is_loopback_http(url: &url::Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        }
+}
+
+impl Provider {
+    /// Checks the profile: https everywhere, except that the consent page may be http on
+    /// loopback (a local emulator's); at least one scope; a name.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |why: String| Error::ProviderConfig {
+            why: format!("provider {:?}: {why}", self.name),
+        };
+        if self.name.trim().is_empty() {
+            return Err(bad("the name is empty".to_owned()));
+        }
+        let mut endpoints = vec![
+            ("token_endpoint", Some(&self.token_endpoint)),
+            ("revocation_endpoint", Some(&self.revocation_endpoint)),
+            ("tokeninfo_endpoint", self.tokeninfo_endpoint.as_ref()),
+            ("userinfo_endpoint", self.userinfo_endpoint.as_ref()),
+        ];
+        endpoints.retain(|(_, v)| v.is_some());
+        for (field, value) in endpoints {
+            let value = value.map(String::as_str).unwrap_or_default();
+            let url = url::Url::parse(value).map_err(|e| bad(format!("{field} {value:?}: {e}")))?;
+            if url.scheme() != "https" {
+                return Err(bad(format!("{field} must be https, got {value:?}")));
+            }
+        }
+        let auth = &self.authorization_endpoint;
+        let url = url::Url::parse(auth)
+            .map_err(|e| bad(format!("authorization_endpoint {auth:?}: {e}")))?;
+        if url.scheme() != "https" && !is_loopback_http(&url) {
+            return Err(bad(format!(
+                "authorization_endpoint must be https (or http on 127.0.0.1), got {auth:?}"
+            )));
+        }
+        if self.scopes.is_empty() {
+            return Err(bad("no scopes".to_owned()));
+        }
+        if self.smtp.host.trim().is_empty() || self.smtp.port == 0 {
+            return Err(bad("smtp host and port are required".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The scopes this provider needs for sending (those it asks for).
+    pub fn needed_scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// An HTTP client that trusts the system roots plus `extra_ca_pem`; invalid
+    /// certificates are never accepted.
+    pub(crate) fn http_client(&self) -> Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder()
+            .https_only(true)
+            .timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(std::time::Duration::from_secs(10));
+        if let Some(path) = &self.extra_ca_pem {
+            let pem = std::fs::read(path).map_err(|e| Error::ProviderConfig {
+                why: format!("cannot read the CA file {}: {e}", path.display()),
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::ProviderConfig {
+                why: format!(
+                    "the CA file {} is not a PEM certificate: {e}",
+                    path.display()
+                ),
+            })?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build().map_err(|e| Error::Internal {
+            why: format!("cannot build the HTTP client: {e}"),
+        })
+    }
+}
+
+/// The `providers.toml` file: `[[provider]]` tables.
+#[derive(Debug, Deserialize)]
+struct ProvidersFile {
+    #[serde(default)]
+    provider: Vec<Provider>,
+}
+
+/// Custom profiles from `<config_dir>/providers.toml` (none when the file is absent).
+pub fn load_custom(config_dir: &Path) -> Result<Vec<Provider>> {
+    let path = config_dir.join("providers.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::Storage {
+                why: format!("cannot read {}: {e}", path.display()),
+            })
+        }
+    };
+    let file: ProvidersFile = toml::from_str(&text).map_err(|e| Error::ProviderConfig {
+        why: format!("{}: {}", path.display(), e.message()),
+    })?;
+    for p in &file.provider {
+        p.validate()?;
+    }
+    Ok(file.provider)
+}
+
+/// A Desktop client from Google's console JSON: `{"installed": {"client_id", "client_secret", …}}`.
+pub(crate) struct ImportedClient {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: crate::Secret,
+}
+
+/// Reads the `installed` form of the client JSON Google's console downloads.
+pub(crate) fn parse_google_client_json(json: &str) -> Result<ImportedClient> {
+    let bad = |why: &str| Error::InvalidInput {
+        what: "the client file".to_owned(),
+        why: why.to_owned(),
+    };
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|_| {
+        bad("it is not JSON; choose the file Google Cloud Console downloads for an OAuth client")
+    })?;
+    let Some(installed) = v.get("installed") else {
+        if v.get("web").is_some() {
+            return Err(bad(
+                "it is a Web application client; create a Desktop app client instead",
+            ));
+        }
+        return Err(bad(
+            "it has no \"installed\" section; download the JSON of a Desktop app client",
+        ));
+    };
+    let id = installed["client_id"].as_str().unwrap_or_default().trim();
+    let secret = installed["client_secret"]
+        .as_str()
+        .unwrap_or_default()
+        .trim();
+    if id.is_empty() || secret.is_empty() {
+        return Err(bad("client_id or client_secret is missing"));
+    }
+    Ok(ImportedClient {
+        client_id: id.to_owned(),
+        client_secret: crate::Secret::new(secret),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_is_valid_and_asks_for_mail() {
+        let g = google();
+        g.validate().unwrap();
+        assert!(g.scopes.iter().any(|s| s == MAIL_SCOPE));
+        assert_eq!(g.smtp.host, "smtp.gmail.com");
+    }
+
+    #[test]
+    fn http_is_refused_except_for_a_loopback_consent_page() {
+        let mut p = google();
+        p.authorization_endpoint = "http://127.0.0.1:9000/o/oauth2/v2/auth".to_owned();
+        p.validate().unwrap();
+        p.authorization_endpoint = "http://example.com/auth".to_owned();
+        assert_eq!(p.validate().unwrap_err().code(), "provider_config");
+        p = google();
+        p.token_endpoint = "http://127.0.0.1:9000/token".to_owned();
+        assert!(p.validate().unwrap_err().to_string().contains("https"));
+    }
+
+    #[test]
+    fn custom_profiles_load_from_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("providers.toml"),
+            r#"
+[[provider]]
+name = "corp"
+label = "Corp mail"
+authorization_endpoint = "https://id.corp.test/auth"
+token_endpoint = "https://id.corp.test/token"
+revocation_endpoint = "https://id.corp.test/revoke"
+tokeninfo_endpoint = "https://id.corp.test/tokeninfo"
+scopes = ["openid", "email", "https://mail.google.com/"]
+extra_ca_pem = "/etc/corp-ca.pem"
+[provider.smtp]
+host = "smtp.corp.test"
+port = 587
+security = "starttls"
+"#,
+        )
+        .unwrap();
+        let ps = load_custom(dir.path()).unwrap();
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].smtp.security, SmtpSecurity::StartTls);
+        assert_eq!(ps[0].max_message_bytes, 35_882_577);
+        assert!(load_custom(&dir.path().join("none")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn console_json_imports_the_installed_form_only() {
+        let ok = r#"{"installed":{"client_id":"1-a.apps.googleusercontent.com","project_id":"p","client_secret":"GOCSPX-x","redirect_uris":["http://localhost"]}}"#;
+        let c = parse_google_client_json(ok).unwrap();
+        assert_eq!(c.client_id, "1-a.apps.googleusercontent.com");
+        assert_eq!(c.client_secret.expose(), "GOCSPX-x");
+        let web = r#"{"web":{"client_id":"x","client_secret":"y"}}"#;
+        let e = parse_google_client_json(web).err().unwrap();
+        assert!(e.to_string().contains("Desktop"));
+    }
+}

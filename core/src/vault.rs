@@ -1,0 +1,207 @@
+//! Secrets in the OS keychain, through `keyring`: the refresh token, the access token with
+//! its expiry, and client secrets. One entry per (service, account, kind). A missing or
+//! locked keychain is a loud, distinct error; there is never a plaintext fallback.
+//!
+//! Every call blocks (D-Bus, Keychain, Credential Manager): from async code, call it through
+//! `tokio::task::spawn_blocking`.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// Windows Credential Manager holds at most this many bytes per credential; the size is
+/// checked on every platform so a grant that works on Linux works on Windows too.
+pub const MAX_SECRET_BYTES: usize = 2560;
+
+/// What a secret is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// The long-lived refresh token.
+    RefreshToken,
+    /// The access token, stored as `<expiry unix seconds> <token>`.
+    AccessToken,
+    /// An OAuth client's secret (the "account" is the provider name).
+    ClientSecret,
+}
+
+impl SecretKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::RefreshToken => "refresh_token",
+            SecretKind::AccessToken => "access_token",
+            SecretKind::ClientSecret => "client_secret",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            SecretKind::RefreshToken => "refresh token",
+            SecretKind::AccessToken => "access token",
+            SecretKind::ClientSecret => "client secret",
+        }
+    }
+}
+
+/// The keychain under one service name ("postern", "postern-sandbox", one per test).
+#[derive(Debug, Clone)]
+pub struct Vault {
+    service: String,
+}
+
+fn map_keyring(e: keyring::Error) -> Error {
+    match e {
+        keyring::Error::NoStorageAccess(inner) => {
+            let why = inner.to_string();
+            if why.to_ascii_lowercase().contains("lock") {
+                Error::KeychainLocked
+            } else {
+                Error::KeychainUnavailable { why }
+            }
+        }
+        keyring::Error::PlatformFailure(inner) => Error::KeychainUnavailable {
+            why: inner.to_string(),
+        },
+        keyring::Error::TooLong(attr, limit) => Error::KeychainRejected {
+            why: format!("{attr} is longer than the keychain's limit of {limit}"),
+        },
+        keyring::Error::BadEncoding(_) => Error::KeychainRejected {
+            why: "a stored secret is not UTF-8".to_owned(),
+        },
+        other => Error::KeychainRejected {
+            why: other.to_string(),
+        },
+    }
+}
+
+/// On Linux: is there a Secret Service, and is its default collection unlocked? Asked
+/// before `keyring` runs, because keyring would otherwise block on an unlock prompt.
+#[cfg(target_os = "linux")]
+fn precheck() -> Result<()> {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    let ss =
+        SecretService::connect_with_max_prompt_timeout(EncryptionType::Plain, 0).map_err(|e| {
+            Error::KeychainUnavailable {
+                why: format!("no Secret Service on the session D-Bus ({e})"),
+            }
+        })?;
+    let collection = ss
+        .get_default_collection()
+        .map_err(|e| Error::KeychainUnavailable {
+            why: format!("the Secret Service has no default collection ({e})"),
+        })?;
+    match collection.is_locked() {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(Error::KeychainLocked),
+        Err(e) => Err(Error::KeychainUnavailable { why: e.to_string() }),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn precheck() -> Result<()> {
+    Ok(())
+}
+
+impl Vault {
+    /// The vault for `service`.
+    pub fn new(service: impl Into<String>) -> Vault {
+        Vault {
+            service: service.into(),
+        }
+    }
+
+    /// The service name.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    fn entry(&self, account: &str, kind: SecretKind) -> Result<keyring::Entry> {
+        let user = format!("{}:{}", kind.as_str(), account.to_ascii_lowercase());
+        keyring::Entry::new(&self.service, &user).map_err(map_keyring)
+    }
+
+    /// Whether the keychain is there and unlocked.
+    pub fn check(&self) -> Result<()> {
+        precheck()
+    }
+
+    /// Stores (or replaces) a secret. Over [`MAX_SECRET_BYTES`] is refused before anything
+    /// is written.
+    pub fn put(&self, account: &str, kind: SecretKind, secret: &Secret) -> Result<()> {
+        if secret.len() > MAX_SECRET_BYTES {
+            return Err(Error::SecretTooLarge {
+                size: secret.len(),
+                limit: MAX_SECRET_BYTES,
+            });
+        }
+        precheck()?;
+        self.entry(account, kind)?
+            .set_password(secret.expose())
+            .map_err(map_keyring)
+    }
+
+    /// Reads a secret; `None` when there is none.
+    pub fn get(&self, account: &str, kind: SecretKind) -> Result<Option<Secret>> {
+        precheck()?;
+        match self.entry(account, kind)?.get_password() {
+            Ok(s) => Ok(Some(Secret::new(s))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
+    /// Reads a secret that must be there.
+    pub fn require(&self, account: &str, kind: SecretKind) -> Result<Secret> {
+        self.get(account, kind)?
+            .ok_or_else(|| Error::SecretMissing {
+                what: kind.words().to_owned(),
+                account: account.to_owned(),
+            })
+    }
+
+    /// Deletes a secret (absent is fine).
+    pub fn delete(&self, account: &str, kind: SecretKind) -> Result<()> {
+        precheck()?;
+        match self.entry(account, kind)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
+    /// Deletes the account's refresh and access tokens.
+    pub fn delete_tokens(&self, account: &str) -> Result<()> {
+        self.delete(account, SecretKind::AccessToken)?;
+        self.delete(account, SecretKind::RefreshToken)
+    }
+
+    /// Stores the access token with its expiry (Unix seconds).
+    pub fn put_access(&self, account: &str, token: &Secret, expires_at: i64) -> Result<()> {
+        let packed = Secret::new(format!("{expires_at} {}", token.expose()));
+        self.put(account, SecretKind::AccessToken, &packed)
+    }
+
+    /// The access token and its expiry (Unix seconds), if stored.
+    pub fn get_access(&self, account: &str) -> Result<Option<(Secret, i64)>> {
+        let Some(packed) = self.get(account, SecretKind::AccessToken)? else {
+            return Ok(None);
+        };
+        let Some((exp, token)) = packed.expose().split_once(' ') else {
+            return Ok(None);
+        };
+        Ok(exp.parse().ok().map(|exp| (Secret::new(token), exp)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_secrets_are_refused_before_the_keychain_is_touched() {
+        let v = Vault::new("postern-unit-never-written");
+        let big = Secret::new("x".repeat(MAX_SECRET_BYTES + 1));
+        let e = v
+            .put("a@b.test", SecretKind::AccessToken, &big)
+            .unwrap_err();
+        assert_eq!(e.code(), "secret_too_large");
+        assert!(e.to_string().contains("2561"));
+    }
+}
