@@ -31,8 +31,7 @@ test: ui
 
 ## make bench: throughput and latency ratios against baselines measured in the same run.
 bench: ui
-	cargo build --release -p postern --quiet
-	scripts/with-desktop cargo run --release -p postern --example bench --quiet
+	scripts/with-desktop cargo bench -p postern --bench bench --quiet
 
 ## make deb: the Debian package (target/release/bundle/deb/).
 deb: ui

@@ -14,7 +14,10 @@ async fn main_window_shows_its_heading_and_sandbox_banner() {
     let banner = app.text_of("[data-testid=sandbox-banner]").await;
     assert!(banner.contains("Sandbox mode"), "banner: {banner}");
     let shot = app.screenshot("main-window").await;
-    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "screenshot is suspiciously small");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "screenshot is suspiciously small"
+    );
     app.close().await;
 }
 

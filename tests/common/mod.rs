@@ -2,6 +2,8 @@
 //! `scripts/with-desktop` provides, driven through tauri-driver and WebKitWebDriver.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Fails loudly when a test runs outside the harness: a skipped real part is a test not done.
 pub fn require_desktop() {
+    postern_app::install_tls_provider();
     for var in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "POSTERN_HARNESS"] {
         assert!(
             std::env::var_os(var).is_some(),
@@ -19,7 +22,11 @@ pub fn require_desktop() {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The app binary cargo built for these tests.
@@ -41,7 +48,9 @@ pub struct AppDirs {
 
 impl AppDirs {
     pub fn new() -> Self {
-        AppDirs { root: tempfile::tempdir().unwrap() }
+        AppDirs {
+            root: tempfile::tempdir().unwrap(),
+        }
     }
     pub fn data(&self) -> PathBuf {
         self.root.path().join("data")
@@ -53,7 +62,10 @@ impl AppDirs {
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
             ("POSTERN_DATA_DIR".into(), self.data().display().to_string()),
-            ("POSTERN_CONFIG_DIR".into(), self.config().display().to_string()),
+            (
+                "POSTERN_CONFIG_DIR".into(),
+                self.config().display().to_string(),
+            ),
         ]
     }
 }
@@ -67,7 +79,13 @@ impl Group {
     pub fn spawn(mut cmd: Command) -> Self {
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
-        Group { child: cmd.spawn().expect("spawn") }
+        Group {
+            child: cmd.spawn().expect("spawn"),
+        }
+    }
+    /// The child's standard output (when it was piped).
+    pub fn take_stdout(&mut self) -> std::process::ChildStdout {
+        self.child.stdout.take().expect("stdout was not piped")
     }
     pub fn id(&self) -> u32 {
         self.child.id()
@@ -114,11 +132,16 @@ impl AppWindow {
         let dirs = AppDirs::new();
         let (port, native) = (free_port(), free_port());
         let mut cmd = Command::new("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .envs(dirs.env())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+        .envs(dirs.env())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         let driver = Group::spawn(cmd);
         let url = format!("http://127.0.0.1:{port}");
         let mut caps = serde_json::Map::new();
@@ -129,18 +152,17 @@ impl AppWindow {
         caps.insert("browserName".into(), "wry".into());
         let deadline = Instant::now() + Duration::from_secs(60);
         let client = loop {
-            match fantoccini::ClientBuilder::rustls()
-                .expect("rustls")
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
+            let mut builder = fantoccini::ClientBuilder::rustls().expect("rustls");
+            builder.capabilities(caps.clone());
+            let connect = builder.connect(&url);
+            // A session request can hang when the app dies while starting: bound each try.
+            match tokio::time::timeout(Duration::from_secs(45), connect).await {
+                Ok(Ok(c)) => break c,
+                Ok(Err(_)) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
-                Err(e) => panic!("tauri-driver did not start a session: {e}"),
+                Ok(Err(e)) => panic!("tauri-driver did not start a session: {e}"),
+                Err(_) => panic!("the app window did not open within 45 s (did the app crash at start? see its output above)"),
             }
         };
         AppWindow {

@@ -1,0 +1,367 @@
+//! The command line: the same core as the window, for scripts and other mail programs.
+//! Errors go to standard error in the words the window uses, with the fix, and the exit code
+//! says what kind of failure it was (see [`EXIT_CODES`]).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use postern_core::auth::flow::{Launcher, SystemLauncher};
+use postern_core::mail::compose::Draft;
+use postern_core::settings::Settings;
+use postern_core::{App, Error};
+
+use crate::{exit, foreground_sandbox, render};
+
+/// Documented in `--help` and the README.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  unexpected error (storage, internal)
+  2  bad usage or bad input (an address, a file, a setting); nothing was sent or changed
+  3  the account needs you: unknown, revoked, a scope missing, consent declined
+     (a message being sent waits in the outbox and goes out after `postern authorize`)
+  4  the OS keychain is locked or missing
+  5  temporary failure (network, server busy); a message is kept and retried
+  6  the server refused (the message, the sign-in, the sending quota, a certificate)";
+
+#[derive(Parser)]
+#[command(
+    name = "postern",
+    version,
+    about = "Send mail through Gmail with OAuth 2.0, and see and control the tokens.",
+    long_about = "Send mail through Gmail with OAuth 2.0, and see and control the tokens.\n\n\
+        Without a command, starts the desktop app (in sandbox mode when no Google client is configured).",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the accounts and the state of their tokens.
+    Accounts {
+        /// One JSON array of accounts (shapes as in docs/ipc.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the token status of one account, or of all.
+    Status {
+        address: Option<String>,
+        /// JSON: one TokenStatus, or an array of them.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an account: opens the browser for consent and catches the redirect.
+    Authorize {
+        /// The provider: "google" (default), "sandbox" while `postern sandbox` runs, or a
+        /// profile from providers.toml.
+        #[arg(long, default_value = "google")]
+        provider: String,
+        /// The address to suggest on the consent page; authorizing it again replaces its grant.
+        #[arg(long)]
+        login_hint: Option<String>,
+        /// Do not open a browser: print the consent address and read back the address the
+        /// browser was sent to.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Revoke an account's grant at the provider and delete its secrets.
+    Revoke { address: String },
+    /// Print a valid access token (refreshed first when needed), for msmtp's `passwordeval`.
+    Token { address: String },
+    /// Send a message: the body from standard input, or a whole RFC 5322 message with --raw.
+    Send(SendArgs),
+    /// List the outbox, or retry or discard one message.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a provider's OAuth client: ID as an option, secret from standard input (kept in
+    /// the keychain), or both from the JSON file Google's console downloads.
+    Client {
+        /// "google", or a profile from providers.toml.
+        #[arg(default_value = "google")]
+        provider: String,
+        #[arg(long, conflicts_with = "import")]
+        id: Option<String>,
+        /// The client JSON file (Desktop client, "installed" form).
+        #[arg(long)]
+        import: Option<PathBuf>,
+    },
+    /// Run the local Google + Gmail emulator in the foreground, as provider "sandbox".
+    Sandbox(foreground_sandbox::SandboxArgs),
+}
+
+#[derive(Subcommand)]
+pub enum OutboxAction {
+    /// Try a failed or waiting message again now.
+    Retry { id: i64 },
+    /// Remove a message from the outbox without sending it.
+    Discard { id: i64 },
+}
+
+#[derive(Args)]
+pub struct SendArgs {
+    /// The account to send from (and the From address).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Recipients, comma-separated (repeatable).
+    #[arg(long)]
+    pub to: Vec<String>,
+    #[arg(long)]
+    pub cc: Vec<String>,
+    #[arg(long)]
+    pub bcc: Vec<String>,
+    #[arg(long, default_value = "")]
+    pub subject: String,
+    /// An HTML alternative of the body, from a file.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// A file to attach (repeatable).
+    #[arg(long = "attach")]
+    pub attachments: Vec<PathBuf>,
+    /// Standard input is a whole RFC 5322 message; its headers name the sender and recipients.
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "html", "attachments"])]
+    pub raw: bool,
+    /// Queue the message and return at once instead of waiting for the server's answer.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+/// Runs one command; returns the exit code.
+pub fn run(command: Command) -> i32 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("postern: could not start: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(dispatch(command)) {
+        Ok(code) => code,
+        Err(e) => exit::report(&e),
+    }
+}
+
+async fn dispatch(command: Command) -> Result<i32, Error> {
+    if let Command::Sandbox(args) = command {
+        return foreground_sandbox::run(args).await;
+    }
+    let app = open().await?;
+    match command {
+        Command::Accounts { json } => render::accounts(&app.accounts().await?, json),
+        Command::Status { address, json } => match address {
+            Some(a) => render::status(&app.status(&a).await?, json),
+            None => render::statuses(&app.accounts().await?, json),
+        },
+        Command::Authorize {
+            provider,
+            login_hint,
+            no_browser,
+        } => authorize(&app, &provider, login_hint.as_deref(), no_browser).await,
+        Command::Revoke { address } => {
+            let status = app.revoke(&address).await?;
+            render::status(&status, false)
+        }
+        Command::Token { address } => {
+            let token = app.access_token(&address).await?;
+            let mut out = std::io::stdout().lock();
+            // The one place a token is meant to leave Postern: to the program that asked.
+            let _ = writeln!(out, "{}", token.expose());
+            Ok(0)
+        }
+        Command::Send(args) => send(&app, args).await,
+        Command::Outbox { action, json } => match action {
+            None => render::outbox(&app.outbox().await?, json),
+            Some(OutboxAction::Retry { id }) => {
+                render::outbox_item(&app.retry_outbox(id).await?, json)
+            }
+            Some(OutboxAction::Discard { id }) => {
+                app.discard_outbox(id).await?;
+                eprintln!("Message {id} removed from the outbox.");
+                Ok(0)
+            }
+        },
+        Command::Client {
+            provider,
+            id,
+            import,
+        } => client(&app, &provider, id, import).await,
+        Command::Sandbox(_) => unreachable!("handled above"),
+    }
+}
+
+/// The command line's app: the person's settings, plus the foreground sandbox while it runs.
+async fn open() -> Result<App, Error> {
+    let mut settings = Settings::from_env()?;
+    if let Some(provider) = foreground_sandbox::running_provider(&settings) {
+        settings.extra_providers.push(provider);
+    }
+    App::open(settings).await
+}
+
+async fn authorize(
+    app: &App,
+    provider: &str,
+    login_hint: Option<&str>,
+    no_browser: bool,
+) -> Result<i32, Error> {
+    let launcher: Arc<dyn Launcher> = if no_browser {
+        Arc::new(PasteLauncher { app: app.clone() })
+    } else {
+        Arc::new(FallbackLauncher { app: app.clone() })
+    };
+    eprintln!("Opening the browser for consent; waiting for you there (Ctrl-C to stop)…");
+    let account = app.authorize(provider, login_hint, launcher).await?;
+    render::status(&account.status, false)
+}
+
+/// Opens the system browser; when that fails, falls back to asking for the pasted address.
+struct FallbackLauncher {
+    app: App,
+}
+
+impl Launcher for FallbackLauncher {
+    fn open(&self, url: &str) -> postern_core::Result<()> {
+        if SystemLauncher.open(url).is_ok() {
+            return Ok(());
+        }
+        PasteLauncher {
+            app: self.app.clone(),
+        }
+        .open(url)
+    }
+}
+
+/// Shows the consent address and reads back the address the browser was sent to.
+struct PasteLauncher {
+    app: App,
+}
+
+impl Launcher for PasteLauncher {
+    fn open(&self, url: &str) -> postern_core::Result<()> {
+        eprintln!("Open this address in a browser and allow access:\n\n  {url}\n");
+        eprintln!("If the browser cannot reach this computer, paste here the address it was sent to (it starts with http://127.0.0.1):");
+        let app = self.app.clone();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_ok() && !line.trim().is_empty() {
+                if let Err(e) = app.complete_authorize(line.trim()) {
+                    eprintln!("postern: {}", e.explain().message);
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+async fn send(app: &App, args: SendArgs) -> Result<i32, Error> {
+    let input = read_stdin("the message")?;
+    let item = if args.raw {
+        app.send_raw(args.from.as_deref().unwrap_or(""), input)
+            .await?
+    } else {
+        let draft = draft_from(&args, input)?;
+        if args.no_wait {
+            app.send(draft).await?
+        } else {
+            app.send_and_wait(draft, Duration::from_secs(120)).await?
+        }
+    };
+    render::sent(&item)
+}
+
+fn draft_from(args: &SendArgs, body: Vec<u8>) -> Result<Draft, Error> {
+    let text = String::from_utf8(body).map_err(|_| Error::InvalidInput {
+        what: "the message body".into(),
+        why: "it is not UTF-8 text".into(),
+    })?;
+    let html = match &args.html {
+        Some(path) => Some(read_text(path)?),
+        None => None,
+    };
+    let mut attachments = Vec::new();
+    for path in &args.attachments {
+        attachments.push(render::attachment(path)?);
+    }
+    Ok(Draft {
+        from: args.from.clone().unwrap_or_default(),
+        to: args.to.join(", "),
+        cc: args.cc.join(", "),
+        bcc: args.bcc.join(", "),
+        subject: args.subject.clone(),
+        text,
+        html,
+        attachments,
+    })
+}
+
+fn read_text(path: &PathBuf) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::InvalidInput {
+        what: path.display().to_string(),
+        why: e.to_string(),
+    })
+}
+
+fn read_stdin(what: &str) -> Result<Vec<u8>, Error> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("Type {what}, then Ctrl-D on a line of its own:");
+    }
+    let mut buf = Vec::new();
+    stdin
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::InvalidInput {
+            what: "standard input".into(),
+            why: e.to_string(),
+        })?;
+    Ok(buf)
+}
+
+async fn client(
+    app: &App,
+    provider: &str,
+    id: Option<String>,
+    import: Option<PathBuf>,
+) -> Result<i32, Error> {
+    if provider != "google" {
+        if id.is_some() || import.is_some() {
+            return Err(Error::InvalidInput {
+                what: format!("postern client {provider}"),
+                why: "the client ID of a custom provider lives in providers.toml; give only the secret, on standard input".into(),
+            });
+        }
+        let secret = read_stdin("the client secret")?;
+        let secret = String::from_utf8_lossy(&secret).trim().to_string();
+        app.set_client_secret(provider, postern_core::Secret::new(secret))?;
+        eprintln!("The client secret of {provider} is in the keychain.");
+        return Ok(0);
+    }
+    let info = match (id, import) {
+        (_, Some(path)) => app.import_google_client(&read_text(&path)?).await?,
+        (Some(id), None) => {
+            let secret = read_stdin("the client secret")?;
+            let secret = String::from_utf8_lossy(&secret).trim().to_string();
+            app.save_google_client(&id, postern_core::Secret::new(secret))
+                .await?
+        }
+        (None, None) => {
+            return Err(Error::InvalidInput {
+                what: "postern client google".into(),
+                why: "give --id ID (and the secret on standard input) or --import FILE".into(),
+            })
+        }
+    };
+    eprintln!(
+        "Google client saved (ID in {}, secret in the keychain). Next: postern authorize",
+        info.config_dir
+    );
+    Ok(0)
+}

@@ -1,0 +1,115 @@
+//! The `#[tauri::command]`s of docs/ipc.md: each unpacks its arguments and makes one call into
+//! core. A failure reaches the window as core's explanation `{kind, message, fix}`.
+
+use std::sync::Arc;
+
+use postern_core::activity::Activity;
+use postern_core::auth::flow::SystemLauncher;
+use postern_core::mail::compose::Draft;
+use postern_core::outbox::OutboxItem;
+use postern_core::status::{Account, TokenStatus};
+use postern_core::AppInfo;
+use postern_core::{App, Error, Secret};
+use tauri::State;
+
+type Result<T> = std::result::Result<T, Error>;
+
+#[tauri::command]
+pub fn app_info(app: State<'_, App>) -> AppInfo {
+    app.info()
+}
+
+#[tauri::command]
+pub async fn list_accounts(app: State<'_, App>) -> Result<Vec<Account>> {
+    app.accounts().await
+}
+
+#[tauri::command]
+pub async fn account_status(app: State<'_, App>, address: String) -> Result<TokenStatus> {
+    app.status(&address).await
+}
+
+#[tauri::command]
+pub async fn authorize(
+    app: State<'_, App>,
+    provider: String,
+    login_hint: Option<String>,
+) -> Result<Account> {
+    app.authorize(&provider, login_hint.as_deref(), Arc::new(SystemLauncher))
+        .await
+}
+
+#[tauri::command]
+pub fn cancel_authorize(app: State<'_, App>) {
+    app.cancel_authorize()
+}
+
+#[tauri::command]
+pub fn complete_authorize(app: State<'_, App>, url: String) -> Result<()> {
+    app.complete_authorize(&url)
+}
+
+#[tauri::command]
+pub async fn refresh_now(app: State<'_, App>, address: String) -> Result<TokenStatus> {
+    app.refresh_now(&address).await
+}
+
+#[tauri::command]
+pub async fn revoke(app: State<'_, App>, address: String) -> Result<TokenStatus> {
+    app.revoke(&address).await
+}
+
+#[tauri::command]
+pub async fn reauthorize(app: State<'_, App>, address: String) -> Result<Account> {
+    app.reauthorize(&address, Arc::new(SystemLauncher)).await
+}
+
+#[tauri::command]
+pub async fn remove_account(app: State<'_, App>, address: String) -> Result<()> {
+    app.remove_account(&address).await
+}
+
+#[tauri::command]
+pub async fn send(app: State<'_, App>, draft: Draft) -> Result<OutboxItem> {
+    app.send(draft).await
+}
+
+#[tauri::command]
+pub async fn list_outbox(app: State<'_, App>) -> Result<Vec<OutboxItem>> {
+    app.outbox().await
+}
+
+#[tauri::command]
+pub async fn retry_outbox(app: State<'_, App>, id: i64) -> Result<OutboxItem> {
+    app.retry_outbox(id).await
+}
+
+#[tauri::command]
+pub async fn discard_outbox(app: State<'_, App>, id: i64) -> Result<()> {
+    app.discard_outbox(id).await
+}
+
+#[tauri::command]
+pub async fn list_activity(app: State<'_, App>, limit: usize) -> Result<Vec<Activity>> {
+    app.activity(limit).await
+}
+
+#[tauri::command]
+pub async fn save_google_client(
+    app: State<'_, App>,
+    client_id: String,
+    client_secret: String,
+) -> Result<AppInfo> {
+    app.save_google_client(&client_id, Secret::new(client_secret))
+        .await
+}
+
+#[tauri::command]
+pub async fn import_google_client(app: State<'_, App>, json: String) -> Result<AppInfo> {
+    app.import_google_client(&json).await
+}
+
+#[tauri::command]
+pub fn open_compose(handle: tauri::AppHandle) -> std::result::Result<(), String> {
+    crate::gui::open_compose(&handle).map_err(|e| e.to_string())
+}

@@ -1,0 +1,115 @@
+//! The desktop app: windows, the tray, and core's events forwarded to the windows.
+
+use postern_core::events::Event;
+use postern_core::App;
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+
+use crate::{commands, startup, tray};
+
+/// The quick-compose window's label (capabilities/compose.json grants it only what it uses).
+pub const COMPOSE_LABEL: &str = "compose";
+
+/// Starts the GUI; returns the process exit code.
+pub fn run() -> i32 {
+    let result = tauri::Builder::default()
+        // First: a second launch hands over to the first here, before it opens anything.
+        .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
+            show_main(handle);
+        }))
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_accounts,
+            commands::account_status,
+            commands::authorize,
+            commands::cancel_authorize,
+            commands::complete_authorize,
+            commands::refresh_now,
+            commands::revoke,
+            commands::reauthorize,
+            commands::remove_account,
+            commands::send,
+            commands::list_outbox,
+            commands::retry_outbox,
+            commands::discard_outbox,
+            commands::list_activity,
+            commands::save_google_client,
+            commands::import_google_client,
+            commands::open_compose,
+        ])
+        .setup(|tauri_app| {
+            let handle = tauri_app.handle().clone();
+            let startup::Opened { app, sandbox } =
+                tauri::async_runtime::block_on(startup::open_for_gui())?;
+            // The sandbox lives as long as the app; dropping it stops its servers.
+            tauri_app.manage(SandboxHandle(std::sync::Mutex::new(sandbox)));
+            tauri_app.manage(app.clone());
+            tray::install(&handle)?;
+            forward_events(&handle, &app);
+            // Core's background work (refresh timer, outbox worker) runs on Tauri's runtime.
+            let _runtime = tauri::async_runtime::handle().inner().enter();
+            app.start_background();
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("postern: could not start: {e}");
+            1
+        }
+    }
+}
+
+/// Keeps the in-process sandbox of sandbox mode alive while the app runs.
+struct SandboxHandle(#[allow(dead_code)] std::sync::Mutex<Option<postern_sandbox::Sandbox>>);
+
+/// Brings the main window to the front (a second launch, the tray's "Open Postern").
+pub fn show_main(handle: &AppHandle) {
+    if let Some(window) = handle.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Opens the small quick-compose window, or focuses it when it is already open.
+pub fn open_compose(handle: &AppHandle) -> tauri::Result<()> {
+    if let Some(window) = handle.get_webview_window(COMPOSE_LABEL) {
+        window.show()?;
+        return window.set_focus();
+    }
+    WebviewWindowBuilder::new(
+        handle,
+        COMPOSE_LABEL,
+        WebviewUrl::App("index.html#/compose".into()),
+    )
+    .title("Quick compose — Postern")
+    .inner_size(480.0, 560.0)
+    .min_inner_size(380.0, 420.0)
+    .build()?;
+    Ok(())
+}
+
+/// Core publishes every change on one channel; the windows get each as a `postern://` event.
+fn forward_events(handle: &AppHandle, app: &App) {
+    let mut events = app.subscribe();
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                // A slow window missed some events: the next ones still carry whole states.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            };
+            tray::on_event(&handle, &event);
+            let _ = match &event {
+                Event::Status(s) => handle.emit("postern://status", s),
+                Event::Accounts(a) => handle.emit("postern://accounts", a),
+                Event::Outbox(o) => handle.emit("postern://outbox", o),
+                Event::Activity(a) => handle.emit("postern://activity", a),
+                Event::Authorize(p) => handle.emit("postern://authorize", p),
+            };
+        }
+    });
+}

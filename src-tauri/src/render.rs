@@ -1,0 +1,176 @@
+//! What the command line prints: plain lines for people, `--json` (docs/ipc.md shapes) for
+//! scripts. Results on standard output, explanations on standard error.
+
+use std::path::Path;
+
+use base64::Engine;
+use postern_core::mail::compose::Attachment;
+use postern_core::outbox::{OutboxItem, OutboxState};
+use postern_core::status::{Account, TokenStatus};
+use postern_core::Error;
+
+fn json<T: serde::Serialize>(value: &T) -> Result<i32, Error> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::Internal { why: e.to_string() })?;
+    println!("{text}");
+    Ok(0)
+}
+
+/// `postern accounts`
+pub fn accounts(list: &[Account], as_json: bool) -> Result<i32, Error> {
+    if as_json {
+        return json(&list);
+    }
+    if list.is_empty() {
+        println!("No accounts yet. Add one with: postern authorize");
+    }
+    for a in list {
+        println!("{}\t{}\t{}", a.address, a.provider, a.status.headline);
+    }
+    Ok(0)
+}
+
+/// `postern status` without an address: every account.
+pub fn statuses(list: &[Account], as_json: bool) -> Result<i32, Error> {
+    if as_json {
+        let all: Vec<&TokenStatus> = list.iter().map(|a| &a.status).collect();
+        return json(&all);
+    }
+    if list.is_empty() {
+        println!("No accounts yet. Add one with: postern authorize");
+    }
+    for (i, a) in list.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print_status(&a.status);
+    }
+    Ok(0)
+}
+
+/// `postern status ADDRESS`, and the result of authorize and revoke.
+pub fn status(s: &TokenStatus, as_json: bool) -> Result<i32, Error> {
+    if as_json {
+        return json(s);
+    }
+    print_status(s);
+    Ok(0)
+}
+
+fn print_status(s: &TokenStatus) {
+    println!("{} ({})", s.address, s.provider);
+    println!("  {}", s.headline);
+    if let Some(at) = &s.expires_at {
+        println!("  access token expires {at}");
+    }
+    println!("  scopes granted: {}", s.scopes_granted.join(" "));
+    if !s.scopes_missing.is_empty() {
+        println!("  scopes missing: {}", s.scopes_missing.join(" "));
+    }
+    if let Some(at) = &s.last_refresh {
+        println!("  last refresh {at}");
+    }
+    if let Some(w) = &s.testing_mode_warning {
+        println!("  warning: {w}");
+    }
+    if let Some(cause) = &s.revoked_cause {
+        println!("  why: {cause}");
+    }
+    if let Some(e) = &s.last_error {
+        println!("  last error: {}\n  what to do: {}", e.message, e.fix);
+    }
+}
+
+/// `postern outbox`
+pub fn outbox(items: &[OutboxItem], as_json: bool) -> Result<i32, Error> {
+    if as_json {
+        return json(&items);
+    }
+    if items.is_empty() {
+        println!("The outbox is empty.");
+    }
+    for item in items {
+        print_item(item);
+    }
+    Ok(0)
+}
+
+/// One outbox message (after a retry).
+pub fn outbox_item(item: &OutboxItem, as_json: bool) -> Result<i32, Error> {
+    if as_json {
+        return json(item);
+    }
+    print_item(item);
+    Ok(0)
+}
+
+fn print_item(item: &OutboxItem) {
+    let state = serde_json::to_value(item.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    println!(
+        "{}\t{}\t{}\t{} → {}\t{}",
+        item.id,
+        state,
+        item.account,
+        item.subject,
+        item.to.join(", "),
+        item.message_id
+    );
+    if let Some(e) = &item.last_error {
+        println!("\t{}  What to do: {}", e.message, e.fix);
+    }
+}
+
+/// The outcome of `postern send`: the exit code follows the message's state.
+pub fn sent(item: &OutboxItem) -> Result<i32, Error> {
+    let why = item
+        .last_error
+        .as_ref()
+        .map(|e| format!("\n  {}\n  What to do: {}", e.message, e.fix))
+        .unwrap_or_default();
+    match item.state {
+        OutboxState::Sent => {
+            println!("{}", item.message_id);
+            eprintln!("Sent to {} recipient(s).", item.to.len());
+            Ok(0)
+        }
+        OutboxState::Queued | OutboxState::Sending => {
+            println!("{}", item.message_id);
+            eprintln!(
+                "Queued as outbox message {}; Postern will keep trying.{why}",
+                item.id
+            );
+            Ok(if item.last_error.is_some() { 5 } else { 0 })
+        }
+        OutboxState::Waiting => {
+            eprintln!(
+                "Kept in the outbox (message {}): the account needs authorizing again.{why}",
+                item.id
+            );
+            Ok(3)
+        }
+        OutboxState::Failed => {
+            eprintln!("Not sent; kept in the outbox as message {}.{why}", item.id);
+            Ok(6)
+        }
+    }
+}
+
+/// A file to attach, read whole; its type is told from its name.
+pub fn attachment(path: &Path) -> Result<Attachment, Error> {
+    let data = std::fs::read(path).map_err(|e| Error::InvalidInput {
+        what: path.display().to_string(),
+        why: format!("cannot read it to attach: {e}"),
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "attachment".into());
+    Ok(Attachment {
+        content_type: String::new(),
+        name,
+        data_base64: base64::engine::general_purpose::STANDARD.encode(data),
+    })
+}

@@ -1,0 +1,105 @@
+//! Which world the app opens in: the person's Google client, or the in-process sandbox.
+//!
+//! With a Google client configured (client ID in settings, secret in the keychain) the app is
+//! in Google mode. Without one it starts `postern-sandbox` in-process and adds it as the
+//! provider "sandbox", with its own keyring service and data folder, both emptied at each
+//! launch: the sandbox forgets its grants when it stops, so yesterday's tokens are dead anyway.
+
+use std::path::{Path, PathBuf};
+
+use postern_core::provider::{Provider, SmtpSecurity, SmtpSettings};
+use postern_core::settings::{Mode, Settings};
+use postern_core::{App, Secret};
+use postern_sandbox::{Endpoints, Sandbox, SandboxConfig};
+
+/// The keyring service of sandbox mode, apart from the person's real secrets.
+pub const SANDBOX_KEYRING_SERVICE: &str = "postern-sandbox";
+/// The provider name the sandbox gets in Postern.
+pub const SANDBOX_PROVIDER: &str = "sandbox";
+
+/// An opened app and, in sandbox mode, the emulator it talks to (stopped when dropped).
+pub struct Opened {
+    pub app: App,
+    pub sandbox: Option<Sandbox>,
+}
+
+/// Opens the app the GUI uses: Google mode when a Google client is configured, else sandbox mode.
+pub async fn open_for_gui() -> anyhow::Result<Opened> {
+    let settings = Settings::from_env()?;
+    if settings.google_client_configured() && std::env::var_os("POSTERN_SANDBOX").is_none() {
+        let app = App::open(settings).await?;
+        return Ok(Opened { app, sandbox: None });
+    }
+    open_sandbox_mode(settings).await
+}
+
+/// Sandbox mode: an in-process emulator, its own keyring service and a fresh data folder.
+async fn open_sandbox_mode(mut settings: Settings) -> anyhow::Result<Opened> {
+    let data_dir = settings.data_dir.join("sandbox");
+    forget_previous_sandbox(&settings, &data_dir).await;
+    let state_dir = data_dir.join("server");
+    std::fs::create_dir_all(&state_dir)?;
+    let sandbox = postern_sandbox::start(SandboxConfig {
+        state_dir: Some(state_dir),
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let endpoints = sandbox.endpoints().clone();
+    settings.mode = Mode::Sandbox;
+    settings.data_dir = data_dir;
+    settings.keyring_service = SANDBOX_KEYRING_SERVICE.to_string();
+    settings.extra_providers.push(sandbox_provider(&endpoints));
+    let app = App::open(settings).await?;
+    app.set_client_secret(
+        SANDBOX_PROVIDER,
+        Secret::new(endpoints.client_secret.clone()),
+    )?;
+    Ok(Opened {
+        app,
+        sandbox: Some(sandbox),
+    })
+}
+
+/// Deletes the keychain entries and data a previous sandbox launch left behind.
+async fn forget_previous_sandbox(settings: &Settings, data_dir: &Path) {
+    if data_dir.join("postern.db").exists() {
+        let mut old = settings.clone();
+        old.mode = Mode::Sandbox;
+        old.data_dir = data_dir.to_path_buf();
+        old.keyring_service = SANDBOX_KEYRING_SERVICE.to_string();
+        if let Ok(app) = App::open(old).await {
+            for account in app.accounts().await.unwrap_or_default() {
+                let _ = app.forget_account(&account.address).await;
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(data_dir);
+}
+
+/// The provider profile that points Postern at a running sandbox.
+pub fn sandbox_provider(e: &Endpoints) -> Provider {
+    Provider {
+        name: SANDBOX_PROVIDER.into(),
+        label: "Sandbox (local stand-in for Google)".into(),
+        authorization_endpoint: e.authorization_endpoint.clone(),
+        token_endpoint: e.token_endpoint.clone(),
+        revocation_endpoint: e.revocation_endpoint.clone(),
+        tokeninfo_endpoint: Some(e.tokeninfo_endpoint.clone()),
+        userinfo_endpoint: Some(e.userinfo_endpoint.clone()),
+        issuer: Some(e.issuer.clone()),
+        scopes: postern_core::provider::google().scopes,
+        smtp: SmtpSettings {
+            host: e.smtp_host.clone(),
+            port: e.smtp_tls_port,
+            security: SmtpSecurity::ImplicitTls,
+        },
+        extra_ca_pem: Some(e.ca_cert.clone()),
+        client_id: Some(e.client_id.clone()),
+        max_message_bytes: postern_core::provider::google().max_message_bytes,
+    }
+}
+
+/// Where `postern sandbox` keeps its state and its public endpoints (never the client secret).
+pub fn foreground_sandbox_dir(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("sandbox-server")
+}

@@ -1,0 +1,341 @@
+//! The command line against `postern sandbox` (a real child process, real TCP and TLS), with
+//! the harness keychain and a real Chromium answering the consent page; msmtp as a real mail
+//! client that takes its tokens from `postern token`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::browser::{Browser, Consent};
+use common::*;
+
+/// `postern sandbox` running as a child, with the folders and keyring service of one test.
+struct Sandbox {
+    _proc: Group,
+    endpoints: serde_json::Value,
+    dirs: AppDirs,
+    keyring: String,
+}
+
+impl Sandbox {
+    fn start(name: &str) -> Sandbox {
+        require_desktop();
+        let dirs = AppDirs::new();
+        let keyring = format!("postern-test-cli-{name}-{}", std::process::id());
+        let mut cmd = Command::new(app_binary());
+        cmd.arg("sandbox")
+            .envs(dirs.env())
+            .env("POSTERN_KEYRING_SERVICE", &keyring)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut group = Group::spawn(cmd);
+        let stdout = group.take_stdout();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let endpoints: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not one JSON line: {line:?}: {e}"));
+        Sandbox {
+            _proc: group,
+            endpoints,
+            dirs,
+            keyring,
+        }
+    }
+
+    fn postern(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(app_binary());
+        cmd.args(args)
+            .envs(self.dirs.env())
+            .env("POSTERN_KEYRING_SERVICE", &self.keyring);
+        cmd
+    }
+
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let mut child = self
+            .postern(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn endpoint(&self, key: &str) -> String {
+        match &self.endpoints[key] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// `postern authorize --provider sandbox`, with $BROWSER recording the URL that `open` is
+    /// handed and a real Chromium answering it.
+    async fn authorize(&self, consent: &Consent) -> Output {
+        let record = self.dirs.root.path().join("browser-url");
+        let script = self.dirs.root.path().join("browser.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", record.display()),
+        )
+        .unwrap();
+        make_executable(&script);
+        let child = self
+            .postern(&["authorize", "--provider", "sandbox"])
+            .env("BROWSER", &script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let url = wait_for_file(&record, Duration::from_secs(30));
+        assert!(
+            url.starts_with(&self.endpoint("authorization_endpoint")),
+            "consent URL: {url}"
+        );
+        let browser = Browser::start().await;
+        browser.consent(&url, consent).await;
+        let shown = browser.page_text().await;
+        browser.close().await;
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            !shown.is_empty(),
+            "the browser tab shows a page after the redirect"
+        );
+        out
+    }
+
+    async fn mailbox(&self) -> Vec<serde_json::Value> {
+        let url = format!("{}/mailbox", self.endpoint("admin_endpoint"));
+        let v: serde_json::Value = reqwest::get(&url)
+            .await
+            .and_then(|r| r.error_for_status())
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+            .json()
+            .await
+            .unwrap();
+        v.as_array().cloned().unwrap_or_default()
+    }
+}
+
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn wait_for_file(path: &Path, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if !s.is_empty() {
+                return s;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authorize_token_send_and_revoke_from_the_command_line() {
+    let sandbox = Sandbox::start("flow");
+    let me = "cli-flow@sandbox.test";
+    let out = sandbox.authorize(&Consent::allow(me)).await;
+    assert!(
+        out.status.success(),
+        "authorize failed: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains(me),
+        "authorize prints the account: {}",
+        text(&out.stdout)
+    );
+
+    let out = sandbox.run(&["status", me, "--json"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["state"], "valid", "{status}");
+    assert_eq!(status["audienceOk"], true, "{status}");
+    assert!(
+        status["scopesMissing"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
+
+    let out = sandbox.run(&["token", me], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert!(token.len() > 20, "a token, not {token:?}");
+
+    let body = b"Hello from the command line.\n";
+    let out = sandbox.run(
+        &[
+            "send",
+            "--from",
+            me,
+            "--to",
+            "friend@example.com",
+            "--subject",
+            "CLI hello",
+        ],
+        body,
+    );
+    assert!(out.status.success(), "send failed: {}", text(&out.stderr));
+    let mailbox = sandbox.mailbox().await;
+    assert_eq!(mailbox.len(), 1, "{mailbox:?}");
+    assert_eq!(mailbox[0]["subject"], "CLI hello");
+
+    let out = sandbox.run(&["outbox", "--json"], b"");
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items[0]["state"], "sent", "{items}");
+
+    let out = sandbox.run(&["revoke", me], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = sandbox.run(&["token", me], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a revoked account needs authorizing: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("What to do:"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // No token, refresh token or client secret in any file the run left behind.
+    assert_no_file_contains(sandbox.dirs.root.path(), &token);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn msmtp_sends_with_tokens_from_postern() {
+    let sandbox = Sandbox::start("msmtp");
+    let me = "cli-msmtp@sandbox.test";
+    let out = sandbox.authorize(&Consent::allow(me)).await;
+    assert!(
+        out.status.success(),
+        "authorize failed: {}",
+        text(&out.stderr)
+    );
+
+    let conf = sandbox.dirs.root.path().join("msmtprc");
+    let eval = format!(
+        "env POSTERN_DATA_DIR={} POSTERN_CONFIG_DIR={} POSTERN_KEYRING_SERVICE={} {} token {me}",
+        sandbox.dirs.data().display(),
+        sandbox.dirs.config().display(),
+        sandbox.keyring,
+        app_binary().display()
+    );
+    std::fs::write(
+        &conf,
+        format!(
+            "account sandbox\nhost 127.0.0.1\nport {port}\ntls on\ntls_starttls off\n\
+             tls_trust_file {ca}\nauth xoauth2\nuser {me}\nfrom {me}\npasswordeval \"{eval}\"\n",
+            port = sandbox.endpoint("smtp_tls_port"),
+            ca = sandbox.endpoint("ca_cert"),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&conf, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let mut msmtp = Command::new("msmtp")
+        .args([
+            "-C",
+            conf.to_str().unwrap(),
+            "-a",
+            "sandbox",
+            "friend@example.com",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("msmtp (Debian package) must be installed: run scripts/bootstrap");
+    msmtp
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            format!("From: {me}\nTo: friend@example.com\nSubject: via msmtp\n\nHi.\n").as_bytes(),
+        )
+        .unwrap();
+    let out = msmtp.wait_with_output().unwrap();
+    assert!(out.status.success(), "msmtp failed: {}", text(&out.stderr));
+    let mailbox = sandbox.mailbox().await;
+    assert_eq!(mailbox.len(), 1);
+    assert_eq!(mailbox[0]["subject"], "via msmtp");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_a_plain_error_and_its_exit_code() {
+    let sandbox = Sandbox::start("input");
+    let out = sandbox.run(&["token", "nobody@sandbox.test"], b"");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("What to do:"));
+
+    let out = sandbox.run(
+        &[
+            "send",
+            "--from",
+            "nobody@sandbox.test",
+            "--to",
+            "bob@",
+            "--subject",
+            "x",
+        ],
+        b"body",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bob@"),
+        "the error names the bad address: {}",
+        text(&out.stderr)
+    );
+    let out = sandbox.run(&["outbox", "--json"], b"");
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        items.as_array().map(Vec::len),
+        Some(0),
+        "nothing was queued: {items}"
+    );
+
+    let out = sandbox.run(
+        &["send", "--attach", "/nonexistent/file", "--to", "a@b.c"],
+        b"x",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
+    let out = sandbox.run(&["--help"], b"");
+    let help = text(&out.stdout);
+    for code in ["0  done", "3  the account needs you", "4  the OS keychain"] {
+        assert!(help.contains(code), "--help documents exit codes: {help}");
+    }
+}
+
+/// Fails when `needle` occurs in any file under `root`.
+fn assert_no_file_contains(root: &Path, needle: &str) {
+    let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+                assert!(!found, "a secret was written to {}", path.display());
+            }
+        }
+    }
+}

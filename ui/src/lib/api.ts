@@ -1,0 +1,177 @@
+// The one place the UI talks to the shell: every command and event of docs/ipc.md, typed.
+// The UI never computes token state; it shows what core sends.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export type Mode = "google" | "sandbox";
+export type Provider = { name: string; label: string };
+export type AppInfo = {
+  mode: Mode;
+  version: string;
+  dataDir: string;
+  configDir: string;
+  providers: Provider[];
+  googleClientConfigured: boolean;
+};
+
+/** A failed command's explanation: what happened, and what to do. */
+export type ErrorView = { kind: string; message: string; fix: string };
+
+export type TokenState =
+  | "valid"
+  | "expiring"
+  | "expired"
+  | "refreshing"
+  | "revoked"
+  | "scope_missing"
+  | "error"
+  | "unknown";
+export type TokenAction = "refresh" | "revoke" | "reauthorize" | "grant_again";
+export type TokenStatus = {
+  address: string;
+  provider: string;
+  state: TokenState;
+  headline: string;
+  expiresAt: string | null;
+  secondsLeft: number | null;
+  scopesGranted: string[];
+  scopesNeeded: string[];
+  scopesMissing: string[];
+  lastRefresh: string | null;
+  refreshTokenIssuedAt: string | null;
+  refreshTokenAgeSecs: number | null;
+  testingModeWarning: string | null;
+  audienceOk: boolean | null;
+  revokedCause: string | null;
+  lastError: ErrorView | null;
+  actions: TokenAction[];
+};
+export type Account = { address: string; provider: string; addedAt: string; status: TokenStatus };
+
+export type OutboxState = "queued" | "sending" | "sent" | "failed" | "waiting";
+export type OutboxItem = {
+  id: number;
+  account: string;
+  to: string[];
+  subject: string;
+  state: OutboxState;
+  attempts: number;
+  lastError: ErrorView | null;
+  createdAt: string;
+  sentAt: string | null;
+  messageId: string;
+  sizeBytes: number;
+};
+export type Activity = {
+  id: number;
+  at: string;
+  account: string | null;
+  kind: string;
+  summary: string;
+  ok: boolean;
+};
+
+export type Attachment = { name: string; contentType: string; dataBase64: string };
+export type Draft = {
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  attachments: Attachment[];
+};
+
+export type AuthorizePhase =
+  | "listening"
+  | "browser_opened"
+  | "waiting"
+  | "done"
+  | "failed"
+  | "cancelled";
+export type AuthorizeProgress = { phase: AuthorizePhase; url: string | null; error: ErrorView | null };
+
+/** Turns whatever a command rejected with into an ErrorView, so nothing raw reaches the screen. */
+export function toErrorView(err: unknown): ErrorView {
+  if (err && typeof err === "object") {
+    const e = err as Partial<ErrorView> & { message?: unknown };
+    if (typeof e.message === "string" && e.message.trim() !== "") {
+      return {
+        kind: typeof e.kind === "string" ? e.kind : "unexpected",
+        message: e.message,
+        fix: typeof e.fix === "string" ? e.fix : "",
+      };
+    }
+  }
+  if (typeof err === "string" && err.trim() !== "") {
+    return { kind: "unexpected", message: err, fix: "" };
+  }
+  return {
+    kind: "unexpected",
+    message: "Something went wrong, and Postern did not say what.",
+    fix: "Try again. If it keeps happening, look at the Activity tab for details.",
+  };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (err) {
+    throw toErrorView(err);
+  }
+}
+
+export const appInfo = () => call<AppInfo>("app_info");
+export const listAccounts = () => call<Account[]>("list_accounts");
+export const accountStatus = (address: string) => call<TokenStatus>("account_status", { address });
+/** Resolves when the browser flow ends; progress arrives on the `postern://authorize` event. */
+export const authorize = (provider: string, loginHint: string | null) =>
+  call<Account>("authorize", { provider, loginHint });
+export const cancelAuthorize = () => call<null>("cancel_authorize");
+/** Finishes a flow with the address the browser ended on, when the redirect could not reach Postern. */
+export const completeAuthorize = (url: string) => call<null>("complete_authorize", { url });
+export const refreshNow = (address: string) => call<TokenStatus>("refresh_now", { address });
+export const revoke = (address: string) => call<TokenStatus>("revoke", { address });
+export const reauthorize = (address: string) => call<Account>("reauthorize", { address });
+export const removeAccount = (address: string) => call<null>("remove_account", { address });
+/** Queues the draft; the `postern://outbox` event tells the rest. */
+export const send = (draft: Draft) => call<OutboxItem>("send", { draft });
+export const listOutbox = () => call<OutboxItem[]>("list_outbox");
+export const retryOutbox = (id: number) => call<OutboxItem>("retry_outbox", { id });
+export const discardOutbox = (id: number) => call<null>("discard_outbox", { id });
+export const listActivity = (limit: number) => call<Activity[]>("list_activity", { limit });
+export const saveGoogleClient = (clientId: string, clientSecret: string) =>
+  call<AppInfo>("save_google_client", { clientId, clientSecret });
+export const importGoogleClient = (json: string) => call<AppInfo>("import_google_client", { json });
+export const openCompose = () => call<null>("open_compose");
+
+/** Event names and their payloads. */
+export const EVENTS = {
+  status: "postern://status",
+  accounts: "postern://accounts",
+  outbox: "postern://outbox",
+  activity: "postern://activity",
+  authorize: "postern://authorize",
+} as const;
+
+export type EventPayloads = {
+  [EVENTS.status]: TokenStatus;
+  [EVENTS.accounts]: Account[];
+  [EVENTS.outbox]: OutboxItem;
+  [EVENTS.activity]: Activity;
+  [EVENTS.authorize]: AuthorizeProgress;
+};
+
+function on<E extends keyof EventPayloads>(
+  event: E,
+  handler: (payload: EventPayloads[E]) => void,
+): Promise<UnlistenFn> {
+  return listen<EventPayloads[E]>(event, (e) => handler(e.payload));
+}
+
+export const onStatus = (h: (s: TokenStatus) => void) => on(EVENTS.status, h);
+export const onAccounts = (h: (a: Account[]) => void) => on(EVENTS.accounts, h);
+export const onOutbox = (h: (o: OutboxItem) => void) => on(EVENTS.outbox, h);
+export const onActivity = (h: (a: Activity) => void) => on(EVENTS.activity, h);
+export const onAuthorize = (h: (p: AuthorizeProgress) => void) => on(EVENTS.authorize, h);

@@ -1,0 +1,63 @@
+// Building the Draft that `send` takes, from what the person typed and picked.
+import type { Attachment, Draft } from "./api";
+
+/** The compose form's fields, as typed. */
+export type DraftFields = {
+  from: string;
+  to: string;
+  cc?: string;
+  bcc?: string;
+  subject: string;
+  text: string;
+  htmlEnabled?: boolean;
+  html?: string;
+};
+
+/** Reads a picked file into an attachment, its bytes as base64. */
+export function fileToAttachment(file: File): Promise<Attachment> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = String(reader.result ?? "");
+      // A data URL: "data:<type>;base64,<bytes>"; the bytes follow the first comma.
+      const comma = url.indexOf(",");
+      resolve({
+        name: file.name,
+        contentType: file.type || "application/octet-stream",
+        dataBase64: comma >= 0 ? url.slice(comma + 1) : "",
+      });
+    };
+    reader.onerror = () =>
+      reject({
+        kind: "attachment",
+        message: `Postern could not read the file “${file.name}”.`,
+        fix: "Check that the file still exists and that you may read it, then attach it again.",
+      });
+    reader.readAsDataURL(file);
+  });
+}
+
+/** The Draft for `send`: addresses trimmed, the HTML part only when it is switched on. */
+export function buildDraft(fields: DraftFields, attachments: Attachment[]): Draft {
+  const html = fields.htmlEnabled && fields.html?.trim() ? fields.html : null;
+  return {
+    from: fields.from,
+    to: fields.to.trim(),
+    cc: (fields.cc ?? "").trim(),
+    bcc: (fields.bcc ?? "").trim(),
+    subject: fields.subject,
+    text: fields.text,
+    html,
+    attachments,
+  };
+}
+
+/** Reads a picked text file (such as Google's client JSON) as UTF-8. */
+export function readFileText(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result ?? ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(file);
+  });
+}

@@ -1,0 +1,170 @@
+// The window's live copy of what core said: loaded once, then kept current by core's events.
+import * as api from "./api";
+import type {
+  Account,
+  Activity,
+  AppInfo,
+  AuthorizeProgress,
+  ErrorView,
+  OutboxItem,
+  TokenStatus,
+} from "./api";
+
+/** How many activity entries the window keeps. */
+export const ACTIVITY_LIMIT = 200;
+
+/** The authorize flow the window is showing, if any. */
+export type AuthorizeView = {
+  /** The address being authorized again, or null when adding a new account. */
+  address: string | null;
+  progress: AuthorizeProgress;
+  /** True when this window started the flow (and so ends it when the command returns). */
+  own: boolean;
+};
+
+class Store {
+  info = $state<AppInfo | null>(null);
+  accounts = $state<Account[]>([]);
+  outbox = $state<OutboxItem[]>([]);
+  activity = $state<Activity[]>([]);
+  selected = $state<string | null>(null);
+  authorizing = $state<AuthorizeView | null>(null);
+  authorizeError = $state<ErrorView | null>(null);
+  loadError = $state<ErrorView | null>(null);
+
+  /** The selected account's status, as core last reported it. */
+  get selectedStatus(): TokenStatus | null {
+    const account = this.accounts.find((a) => a.address === this.selected);
+    return account ? account.status : null;
+  }
+
+  /** Loads what the main window shows and subscribes to core's events. */
+  async loadMain(): Promise<void> {
+    try {
+      await this.subscribe(true);
+      const [info, accounts, outbox, activity] = await Promise.all([
+        api.appInfo(),
+        api.listAccounts(),
+        api.listOutbox(),
+        api.listActivity(ACTIVITY_LIMIT),
+      ]);
+      this.info = info;
+      this.setAccounts(accounts);
+      this.outbox = outbox;
+      this.activity = activity;
+    } catch (err) {
+      this.loadError = api.toErrorView(err);
+    }
+  }
+
+  /** Loads what the quick-compose window may see (its capability allows only these). */
+  async loadCompose(): Promise<void> {
+    try {
+      await api.onAccounts((a) => this.setAccounts(a));
+      const [info, accounts] = await Promise.all([api.appInfo(), api.listAccounts()]);
+      this.info = info;
+      this.setAccounts(accounts);
+    } catch (err) {
+      this.loadError = api.toErrorView(err);
+    }
+  }
+
+  private async subscribe(all: boolean): Promise<void> {
+    await api.onAccounts((a) => this.setAccounts(a));
+    if (!all) return;
+    await Promise.all([
+      api.onStatus((s) => this.setStatus(s)),
+      api.onOutbox((o) => this.upsertOutbox(o)),
+      api.onActivity((a) => this.addActivity(a)),
+      api.onAuthorize((p) => this.onAuthorizeProgress(p)),
+    ]);
+  }
+
+  /** A flow started here, or elsewhere (the tray), moved on. */
+  onAuthorizeProgress(progress: AuthorizeProgress): void {
+    const ended = ["done", "failed", "cancelled"].includes(progress.phase);
+    if (this.authorizing?.own) {
+      this.authorizing = { ...this.authorizing, progress };
+    } else if (!ended) {
+      this.authorizing = { address: this.authorizing?.address ?? null, progress, own: false };
+    } else {
+      this.authorizing = null;
+      if (progress.phase === "failed" && progress.error) this.authorizeError = progress.error;
+    }
+  }
+
+  setAccounts(accounts: Account[]): void {
+    this.accounts = accounts;
+    if (!accounts.some((a) => a.address === this.selected)) {
+      this.selected = accounts[0]?.address ?? null;
+    }
+  }
+
+  setStatus(status: TokenStatus): void {
+    this.accounts = this.accounts.map((a) => (a.address === status.address ? { ...a, status } : a));
+  }
+
+  upsertOutbox(item: OutboxItem): void {
+    const i = this.outbox.findIndex((o) => o.id === item.id);
+    if (i >= 0) this.outbox[i] = item;
+    else this.outbox = [item, ...this.outbox];
+  }
+
+  addActivity(entry: Activity): void {
+    if (this.activity.some((a) => a.id === entry.id)) return;
+    this.activity = [entry, ...this.activity].slice(0, ACTIVITY_LIMIT);
+  }
+
+  /** Adds an account (address null) or authorizes one again, showing the browser flow's progress. */
+  async authorize(provider: string, loginHint: string | null, again: string | null = null) {
+    this.authorizeError = null;
+    this.authorizing = {
+      address: again,
+      progress: { phase: "listening", url: null, error: null },
+      own: true,
+    };
+    try {
+      const account = again ? await api.reauthorize(again) : await api.authorize(provider, loginHint);
+      this.upsertAccount(account);
+      this.selected = account.address;
+    } catch (err) {
+      const error = api.toErrorView(err);
+      const cancelled =
+        this.authorizing?.progress.phase === "cancelled" || error.kind === "authorization_cancelled";
+      if (!cancelled) this.authorizeError = error;
+    } finally {
+      this.authorizing = null;
+    }
+  }
+
+  async cancelAuthorize(): Promise<void> {
+    try {
+      await api.cancelAuthorize();
+    } catch (err) {
+      this.authorizeError = api.toErrorView(err);
+    }
+  }
+
+  upsertAccount(account: Account): void {
+    const i = this.accounts.findIndex((a) => a.address === account.address);
+    if (i >= 0) this.accounts[i] = account;
+    else this.accounts = [...this.accounts, account];
+  }
+
+  async removeAccount(address: string): Promise<void> {
+    await api.removeAccount(address);
+    this.setAccounts(this.accounts.filter((a) => a.address !== address));
+  }
+
+  async retryOutbox(id: number): Promise<void> {
+    this.upsertOutbox(await api.retryOutbox(id));
+  }
+
+  async discardOutbox(id: number): Promise<void> {
+    await api.discardOutbox(id);
+    this.outbox = this.outbox.filter((o) => o.id !== id);
+  }
+}
+
+/** The window's one store. */
+export const store = new Store();

@@ -1,0 +1,156 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { render, screen } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
+
+import { invoke } from "@tauri-apps/api/core";
+import Compose from "../src/lib/components/Compose.svelte";
+import QuickCompose from "../src/lib/components/QuickCompose.svelte";
+import { buildDraft, fileToAttachment } from "../src/lib/draft";
+import { account, outboxItem, revokedStatus, status } from "./fixtures";
+
+const invokeMock = vi.mocked(invoke);
+const accounts = [account(status()), account(revokedStatus())];
+
+beforeEach(() => invokeMock.mockReset());
+
+describe("buildDraft", () => {
+  it("trims addresses, keeps the body as typed, and drops HTML unless switched on", () => {
+    const fields = {
+      from: "ada@example.com",
+      to: "  bob@example.com, cy@example.com ",
+      cc: " ",
+      subject: "Hi",
+      text: "  indented\n",
+      html: "<p>hi</p>",
+    };
+    expect(buildDraft(fields, [])).toEqual({
+      from: "ada@example.com",
+      to: "bob@example.com, cy@example.com",
+      cc: "",
+      bcc: "",
+      subject: "Hi",
+      text: "  indented\n",
+      html: null,
+      attachments: [],
+    });
+    expect(buildDraft({ ...fields, htmlEnabled: true }, []).html).toBe("<p>hi</p>");
+  });
+});
+
+describe("fileToAttachment", () => {
+  it("reads the bytes as base64 with name and type", async () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 255, 80, 75]);
+    const file = new File([bytes], "data.bin", { type: "application/x-test" });
+    const a = await fileToAttachment(file);
+    expect(a).toEqual({ name: "data.bin", contentType: "application/x-test", dataBase64: "AAEC+v9QSw==" });
+  });
+
+  it("falls back to application/octet-stream when the type is unknown", async () => {
+    const a = await fileToAttachment(new File(["héllo"], "note"));
+    expect(a.contentType).toBe("application/octet-stream");
+    expect(atob(a.dataBase64)).toBe("h\xc3\xa9llo"); // UTF-8 bytes of "héllo"
+  });
+});
+
+describe("Compose", () => {
+  it("sends the Draft built from the form, attachments in base64, and says it is queued", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockResolvedValueOnce(outboxItem({ id: 9, state: "queued", subject: "Report", to: ["bob@example.com"] }));
+    render(Compose, { accounts, defaultFrom: "grace@example.com" });
+
+    expect(screen.getByLabelText("From")).toHaveValue("grace@example.com");
+    await user.selectOptions(screen.getByLabelText("From"), "ada@example.com");
+    await user.type(screen.getByLabelText("To"), "bob@example.com");
+    await user.type(screen.getByLabelText("Cc"), "cy@example.com");
+    await user.type(screen.getByLabelText("Bcc"), "dee@example.com");
+    await user.type(screen.getByLabelText("Subject"), "Report");
+    await user.type(screen.getByLabelText("Message"), "See attached.");
+    await user.click(screen.getByLabelText("Also send an HTML version"));
+    await user.type(screen.getByLabelText("HTML version"), "<p>See attached.</p>");
+    await user.upload(screen.getByLabelText("Attachments"), [
+      new File(["a,b\n1,2\n"], "report.csv", { type: "text/csv" }),
+    ]);
+    expect(await screen.findByText("report.csv")).toBeInTheDocument();
+
+    await user.click(screen.getByTestId("compose-send"));
+
+    expect(invokeMock).toHaveBeenCalledWith("send", {
+      draft: {
+        from: "ada@example.com",
+        to: "bob@example.com",
+        cc: "cy@example.com",
+        bcc: "dee@example.com",
+        subject: "Report",
+        text: "See attached.",
+        html: "<p>See attached.</p>",
+        attachments: [{ name: "report.csv", contentType: "text/csv", dataBase64: btoa("a,b\n1,2\n") }],
+      },
+    });
+    expect(await screen.findByTestId("compose-queued")).toHaveTextContent("Queued: “Report” to bob@example.com");
+    expect(screen.getByLabelText("To")).toHaveValue("");
+    expect(screen.queryByText("report.csv")).not.toBeInTheDocument();
+  });
+
+  it("removing an attachment leaves it out of the Draft", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockResolvedValueOnce(outboxItem({ state: "queued" }));
+    render(Compose, { accounts });
+    await user.type(screen.getByLabelText("To"), "bob@example.com");
+    await user.upload(screen.getByLabelText("Attachments"), [
+      new File(["one"], "one.txt", { type: "text/plain" }),
+      new File(["two"], "two.txt", { type: "text/plain" }),
+    ]);
+    await user.click(await screen.findByRole("button", { name: "Remove one.txt" }));
+    await user.click(screen.getByTestId("compose-send"));
+    const draft = (invokeMock.mock.calls[0][1] as { draft: { attachments: { name: string }[] } }).draft;
+    expect(draft.attachments.map((a) => a.name)).toEqual(["two.txt"]);
+  });
+
+  it("shows core's refusal as message and fix, and keeps what was typed", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockRejectedValueOnce({
+      kind: "invalid_address",
+      message: "“bob@” is not an email address.",
+      fix: "Write the address in full, such as bob@example.com.",
+    });
+    render(Compose, { accounts });
+    await user.type(screen.getByLabelText("To"), "bob@");
+    await user.click(screen.getByTestId("compose-send"));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Not sent");
+    expect(alert).toHaveTextContent("“bob@” is not an email address.");
+    expect(alert).toHaveTextContent("What to do: Write the address in full, such as bob@example.com.");
+    expect(screen.getByLabelText("To")).toHaveValue("bob@");
+    expect(screen.queryByTestId("compose-queued")).not.toBeInTheDocument();
+  });
+});
+
+describe("QuickCompose", () => {
+  it("sends from, to, subject and text only", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockResolvedValueOnce(outboxItem({ state: "queued", subject: "Lunch?" }));
+    render(QuickCompose, { accounts });
+    expect(screen.queryByLabelText("Cc")).not.toBeInTheDocument();
+    expect(screen.queryByLabelText("Attachments")).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText("To"), "bob@example.com");
+    await user.type(screen.getByLabelText("Subject"), "Lunch?");
+    await user.type(screen.getByLabelText("Message"), "At noon.");
+    await user.click(screen.getByRole("button", { name: "Send" }));
+    expect(invokeMock).toHaveBeenCalledWith("send", {
+      draft: {
+        from: "ada@example.com",
+        to: "bob@example.com",
+        cc: "",
+        bcc: "",
+        subject: "Lunch?",
+        text: "At noon.",
+        html: null,
+        attachments: [],
+      },
+    });
+    expect(await screen.findByTestId("compose-queued")).toHaveTextContent("Lunch?");
+  });
+});

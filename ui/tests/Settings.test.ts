@@ -1,0 +1,70 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { render, screen } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
+
+import { invoke } from "@tauri-apps/api/core";
+import Settings from "../src/lib/components/Settings.svelte";
+import { store } from "../src/lib/store.svelte";
+import { info } from "./fixtures";
+
+const invokeMock = vi.mocked(invoke);
+
+beforeEach(() => {
+  invokeMock.mockReset();
+  store.info = null;
+});
+
+describe("Settings", () => {
+  it("explains the sandbox and shows where data and settings live", () => {
+    render(Settings, { info: info() });
+    expect(screen.getByTestId("sandbox-explained")).toHaveTextContent("Nothing reaches Google");
+    expect(screen.getByTestId("data-dir")).toHaveTextContent("/home/ada/.local/share/postern/sandbox");
+    expect(screen.getByTestId("config-dir")).toHaveTextContent("/home/ada/.config/postern");
+  });
+
+  it("saves the typed client and clears the secret field", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockResolvedValueOnce(info({ googleClientConfigured: true }));
+    render(Settings, { info: info() });
+    await user.type(screen.getByLabelText("Client ID"), " 123-abc.apps.googleusercontent.com ");
+    await user.type(screen.getByLabelText("Client secret"), "GOCSPX-s3cret");
+    await user.click(screen.getByRole("button", { name: "Save client" }));
+    expect(invokeMock).toHaveBeenCalledWith("save_google_client", {
+      clientId: "123-abc.apps.googleusercontent.com",
+      clientSecret: "GOCSPX-s3cret",
+    });
+    expect(await screen.findByRole("status")).toHaveTextContent("Your Google client is saved.");
+    expect(screen.getByLabelText("Client secret")).toHaveValue("");
+    expect(store.info?.googleClientConfigured).toBe(true);
+  });
+
+  it("imports the JSON file Google's console downloads", async () => {
+    const user = userEvent.setup();
+    const json = '{"installed":{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"x"}}';
+    invokeMock.mockResolvedValueOnce(info({ googleClientConfigured: true }));
+    render(Settings, { info: info() });
+    await user.upload(
+      screen.getByLabelText("Client JSON file"),
+      new File([json], "client_secret_123.json", { type: "application/json" }),
+    );
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("import_google_client", { json }));
+    expect(await screen.findByRole("status")).toHaveTextContent("client_secret_123.json");
+  });
+
+  it("shows why an import was refused and what to do", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockRejectedValueOnce({
+      kind: "client_config",
+      message: "This file is a web client; Postern needs a Desktop app client.",
+      fix: "Create an OAuth client ID of type Desktop app and download its JSON.",
+    });
+    render(Settings, { info: info() });
+    await user.upload(screen.getByLabelText("Client JSON file"), new File(["{}"], "web.json"));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("needs a Desktop app client");
+    expect(alert).toHaveTextContent("What to do: Create an OAuth client ID of type Desktop app");
+  });
+});
