@@ -202,6 +202,49 @@ async fn authorize_token_send_and_revoke_from_the_command_line() {
     let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(items[0]["state"], "sent", "{items}");
 
+    // A whole RFC 5322 message, as mutt or a script hands it over: sender and recipients from
+    // its headers, its Message-ID kept.
+    let raw = format!(
+        "From: {me}\r\nTo: other@example.com\r\nSubject: raw one\r\n\
+         Message-ID: <raw-1@sandbox.test>\r\n\r\nRaw body.\r\n"
+    );
+    let out = sandbox.run(&["send", "--raw"], raw.as_bytes());
+    assert!(
+        out.status.success(),
+        "send --raw failed: {}",
+        text(&out.stderr)
+    );
+    let mailbox = sandbox.mailbox().await;
+    assert_eq!(mailbox.len(), 2, "{mailbox:?}");
+    assert_eq!(mailbox[1]["subject"], "raw one");
+    assert_eq!(mailbox[1]["recipients"][0], "other@example.com");
+    assert!(
+        mailbox[1]["message_id"]
+            .to_string()
+            .contains("raw-1@sandbox.test"),
+        "{}",
+        mailbox[1]
+    );
+
+    // A bad address is refused before anything is queued, and the error names it.
+    let out = sandbox.run(
+        &["send", "--from", me, "--to", "bob@", "--subject", "x"],
+        b"body",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bob@"),
+        "the error names the bad address: {}",
+        text(&out.stderr)
+    );
+    let out = sandbox.run(&["outbox", "--json"], b"");
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        items.as_array().map(Vec::len),
+        Some(2),
+        "nothing more was queued: {items}"
+    );
+
     let out = sandbox.run(&["revoke", me], b"");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = sandbox.run(&["token", me], b"");
@@ -284,32 +327,6 @@ async fn bad_input_gets_a_plain_error_and_its_exit_code() {
     let out = sandbox.run(&["token", "nobody@sandbox.test"], b"");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("What to do:"));
-
-    let out = sandbox.run(
-        &[
-            "send",
-            "--from",
-            "nobody@sandbox.test",
-            "--to",
-            "bob@",
-            "--subject",
-            "x",
-        ],
-        b"body",
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("bob@"),
-        "the error names the bad address: {}",
-        text(&out.stderr)
-    );
-    let out = sandbox.run(&["outbox", "--json"], b"");
-    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        items.as_array().map(Vec::len),
-        Some(0),
-        "nothing was queued: {items}"
-    );
 
     let out = sandbox.run(
         &["send", "--attach", "/nonexistent/file", "--to", "a@b.c"],

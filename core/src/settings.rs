@@ -1,6 +1,6 @@
 //! Where Postern keeps things and how it behaves: data and config folders (per-OS through
 //! `directories`, overridable by `POSTERN_DATA_DIR` / `POSTERN_CONFIG_DIR`), the keychain
-//! service name, extra providers, the loopback port and the authorization timeout.
+//! service name (`POSTERN_KEYRING_SERVICE`), extra providers, the loopback port and the authorization timeout.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -88,6 +88,13 @@ impl Settings {
         let data = pick("POSTERN_DATA_DIR", dirs.as_ref().map(|d| d.data_dir()))?;
         let config = pick("POSTERN_CONFIG_DIR", dirs.as_ref().map(|d| d.config_dir()))?;
         let mut s = Settings::with_dirs(data, config);
+        // Side-by-side profiles (and parallel tests) keep their own keychain entries.
+        if let Some(service) = std::env::var("POSTERN_KEYRING_SERVICE")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            s.keyring_service = service;
+        }
         let file = read_settings_file(&s.config_dir)?;
         s.loopback_port = file.redirect_port.filter(|p| *p != 0);
         if let Some(secs) = file.authorize_timeout_secs {
