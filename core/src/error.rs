@@ -299,7 +299,7 @@ impl Error {
             Error::SecretMissing { .. } => "Authorize the account again; its secrets were removed from the keychain.",
             Error::Storage { .. } => "Check that the data folder is writable and the disk is not full.",
             Error::SmtpAuthRejected { .. } => "Postern refreshes the token and tries once more by itself; if it still fails, authorize the account again.",
-            Error::SmtpQuota { .. } => "Gmail's sending limit is reached; the message waits and can be retried after 24 hours.",
+            Error::SmtpQuota { .. } => "Gmail's daily sending limit is reached. The message stays in the outbox: retry it from there after 24 hours.",
             Error::SmtpTooLarge { .. } => "Remove or shrink attachments and send again.",
             Error::SmtpTemporary { .. } | Error::SmtpConnection { .. } => "Nothing to do: the message stays in the outbox and Postern tries again shortly.",
             Error::SmtpRejected { .. } => "Check the recipients and the message, then retry from the outbox.",

@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/faults/token-delay", post(fault_token_delay))
         .route("/limits/daily-recipients", post(daily_recipients))
         .route("/limits/max-message-size", post(max_message_size))
+        .route("/smtp/oauthbearer", post(oauthbearer_offered))
         .route("/counts", get(counts))
         .route("/counts/reset", post(reset_counts))
         .route("/mailbox", get(mailbox))
@@ -125,6 +126,16 @@ struct Bytes {
 
 async fn max_message_size(State(s): State<AppState>, Json(b): Json<Bytes>) -> Json<Value> {
     s.max_message_size.store(b.bytes, Ordering::SeqCst);
+    ok()
+}
+
+#[derive(Deserialize)]
+struct Offered {
+    offered: bool,
+}
+
+async fn oauthbearer_offered(State(s): State<AppState>, Json(b): Json<Offered>) -> Json<Value> {
+    s.oauthbearer_offered.store(b.offered, Ordering::SeqCst);
     ok()
 }
 

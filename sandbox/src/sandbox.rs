@@ -299,6 +299,14 @@ impl Sandbox {
         self.shared.max_message_size.store(n, Ordering::SeqCst);
     }
 
+    /// Whether SMTP offers OAUTHBEARER (default true, as Gmail). When false, EHLO's AUTH line
+    /// leaves it out and `AUTH OAUTHBEARER` gets `504 5.7.4 Unrecognized Authentication Type`.
+    pub fn set_oauthbearer_offered(&self, offered: bool) {
+        self.shared
+            .oauthbearer_offered
+            .store(offered, Ordering::SeqCst);
+    }
+
     /// Every message accepted so far, oldest first.
     pub fn mailbox(&self) -> Vec<StoredMessage> {
         self.shared.mailbox().clone()

@@ -1,7 +1,7 @@
 //! Everything the servers share: clock, grant store, faults, counters, mailbox, limits.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) smtp_idle_timeout: Duration,
     pub(crate) max_message_size: AtomicUsize,
     pub(crate) daily_recipient_limit: AtomicUsize,
+    /// Whether EHLO advertises OAUTHBEARER and `AUTH OAUTHBEARER` is accepted (default true).
+    pub(crate) oauthbearer_offered: AtomicBool,
     store: Mutex<Store>,
     mailbox: Mutex<Vec<StoredMessage>>,
     /// Per account: (sandbox time, recipients) of each accepted message.
@@ -64,6 +66,7 @@ impl Shared {
             smtp_idle_timeout: p.smtp_idle_timeout,
             max_message_size: AtomicUsize::new(DEFAULT_MAX_MESSAGE_SIZE),
             daily_recipient_limit: AtomicUsize::new(DEFAULT_DAILY_RECIPIENTS),
+            oauthbearer_offered: AtomicBool::new(true),
             store: Mutex::new(p.store),
             mailbox: Mutex::new(Vec::new()),
             sent: Mutex::new(HashMap::new()),
@@ -80,6 +83,10 @@ impl Shared {
 
     pub(crate) fn max_message_size(&self) -> usize {
         self.max_message_size.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn oauthbearer_offered(&self) -> bool {
+        self.oauthbearer_offered.load(Ordering::SeqCst)
     }
 
     /// Recipients the account sent to in the last 24 h of sandbox time.

@@ -215,3 +215,59 @@ rec(r.cmd('MAIL FROM:<<<'))
         }
     }
 }
+
+#[tokio::test]
+async fn oauthbearer_can_be_withdrawn_and_each_mechanism_is_counted() {
+    let h = Harness::start().await;
+    let token = h.login("sender@example.com", SCOPES).await.access;
+    let script = r#"
+tok = os.environ['TOKEN']
+r = Raw(implicit=True)
+rec(r.cmd('EHLO c'))
+rec(r.cmd('AUTH OAUTHBEARER ' + oauthbearer('sender@example.com', tok)))
+rec(r.cmd('AUTH XOAUTH2 ' + xoauth2('sender@example.com', tok)))
+"#;
+    // Offered (the default, like Gmail): OAUTHBEARER signs in, XOAUTH2 is then refused as a
+    // second AUTH.
+    let out = h.python(&[("TOKEN", &token)], script).await;
+    assert_eq!(s(&out, 0), EHLO_TLS);
+    assert_eq!(s(&out, 1), "235 2.7.0 Accepted <sid> - gsmtp");
+    assert_eq!(h.sandbox.count("smtp.auth_ok.oauthbearer"), 1);
+    assert_eq!(h.sandbox.count("smtp.auth_ok.xoauth2"), 0);
+
+    // Withdrawn through the admin API: EHLO leaves it out and AUTH OAUTHBEARER is unknown.
+    h.admin("/smtp/oauthbearer", serde_json::json!({"offered": false}))
+        .await;
+    let out = h.python(&[("TOKEN", &token)], script).await;
+    assert_eq!(
+        s(&out, 0),
+        EHLO_TLS.replace(" OAUTHBEARER", ""),
+        "no OAUTHBEARER in the AUTH line"
+    );
+    assert_eq!(
+        s(&out, 1),
+        "504 5.7.4 Unrecognized Authentication Type <sid> - gsmtp"
+    );
+    assert_eq!(s(&out, 2), "235 2.7.0 Accepted <sid> - gsmtp");
+    assert_eq!(h.sandbox.count("smtp.auth_ok.oauthbearer"), 1);
+    assert_eq!(h.sandbox.count("smtp.auth_ok.xoauth2"), 1);
+
+    // And back through the library.
+    h.sandbox.set_oauthbearer_offered(true);
+    let out = h
+        .python(
+            &[("TOKEN", "ya29.nope")],
+            r#"
+r = Raw(implicit=True)
+rec(r.cmd('EHLO c'))
+rec(r.cmd('AUTH OAUTHBEARER ' + oauthbearer('sender@example.com', os.environ['TOKEN'])))
+rec(r.cmd('AQ=='))
+"#,
+        )
+        .await;
+    assert_eq!(s(&out, 0), EHLO_TLS);
+    assert!(s(&out, 1).starts_with("334 "), "{}", s(&out, 1));
+    assert_eq!(s(&out, 2), BAD_CREDENTIALS);
+    assert_eq!(h.sandbox.count("smtp.auth_failed.oauthbearer"), 1);
+    assert_eq!(h.sandbox.count("smtp.auth_failed.xoauth2"), 0);
+}

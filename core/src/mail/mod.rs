@@ -1,11 +1,13 @@
 //! Mail: composing messages (addresses, attachments, size limits) and sending them over SMTP
-//! with XOAUTH2 through a pooled, TLS-verified transport per account.
+//! with OAUTHBEARER or XOAUTH2 through a pooled, TLS-verified transport per account.
 
 pub mod compose;
 mod pool;
 pub mod raw;
+pub mod sign_in;
 pub mod smtp;
 
 pub use compose::{compose, Attachment, Composed, Draft};
 pub use raw::parse_raw;
+pub use sign_in::OAuthMechanism;
 pub use smtp::{Accepted, Mailer, Security, SmtpEndpoint};

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -22,6 +21,7 @@ use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 
 use crate::error::{Error, Result};
+use crate::mail::sign_in::sign_in;
 use crate::mail::smtp::{explain, tls_parameters, Security, SmtpEndpoint};
 use crate::secret::Secret;
 
@@ -67,7 +67,7 @@ impl Pool {
         &self.endpoint == endpoint && &self.token == token
     }
 
-    /// A live connection: a recent idle one, or a new one signed in with XOAUTH2.
+    /// A live connection: a recent idle one, or a new one signed in (OAUTHBEARER or XOAUTH2).
     pub(crate) async fn take(&self) -> Result<AsyncSmtpConnection> {
         loop {
             let Some(mut idle) = self.idle.lock().await.pop() else {
@@ -149,12 +149,16 @@ impl Pool {
                 conn
             }
         };
-        let credentials = Credentials::new(self.account.clone(), self.token.expose().to_string());
-        if let Err(e) = conn.auth(&[Mechanism::Xoauth2], &credentials).await {
-            conn.abort().await;
-            return Err(explain(&e, &ep.host));
+        match sign_in(&mut conn, &hello, ep, &self.account, &self.token).await {
+            Ok(mechanism) => {
+                tracing::debug!(mechanism = mechanism.name(), "SMTP signed in");
+                Ok(conn)
+            }
+            Err(e) => {
+                conn.abort().await;
+                Err(e)
+            }
         }
-        Ok(conn)
     }
 }
 

@@ -1,11 +1,10 @@
-//! SMTP through lettre on tokio with rustls: XOAUTH2, implicit TLS (465) or STARTTLS (587),
-//! certificates always verified (a provider's extra CA is added as a root, never "accept
-//! invalid certs"), and one pool of signed-in connections per account reused across sends
-//! (see `pool.rs` for why the pool is ours and not lettre's).
+//! SMTP through lettre on tokio with rustls: OAUTHBEARER or XOAUTH2 (`sign_in.rs`), implicit
+//! TLS (465) or STARTTLS (587), certificates always verified (a provider's extra CA is added
+//! as a root, never "accept invalid certs"), and one pool of signed-in connections per account
+//! reused across sends (see `pool.rs` for why the pool is ours and not lettre's).
 //!
 //! A connection is signed in with one access token, so an account's pool is rebuilt when
-//! its token changes. lettre has no OAUTHBEARER mechanism; XOAUTH2 is what Gmail documents
-//! and offers on both ports, so only XOAUTH2 is used.
+//! its token changes.
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -55,7 +54,7 @@ pub struct Accepted {
 }
 
 /// One pool of signed-in connections per account, rebuilt when its endpoint or access token
-/// changes (XOAUTH2 signs a connection in with one token).
+/// changes (a connection is signed in with one token).
 pub struct Mailer {
     pools: Mutex<HashMap<String, Arc<Pool>>>,
     pool_size: usize,
@@ -73,7 +72,8 @@ impl Mailer {
         }
     }
 
-    /// Sends `raw` from `account` to `recipients`, authenticating with `token` (XOAUTH2).
+    /// Sends `raw` from `account` to `recipients`, signing in with `token` (OAUTHBEARER when
+    /// the server offers it, else XOAUTH2).
     pub async fn send(
         &self,
         endpoint: &SmtpEndpoint,
@@ -187,26 +187,14 @@ pub fn tls_parameters(endpoint: &SmtpEndpoint) -> Result<TlsParameters> {
 /// Turns lettre's error into plain words, keeping the reply code and the server's text.
 pub fn explain(e: &lettre::transport::smtp::Error, host: &str) -> Error {
     let text = e.source().map(|s| s.to_string()).unwrap_or_default();
+    // A reply first: its text is the server's, and may well mention a "certificate".
+    if let Some(code) = e.status() {
+        return from_reply(u16::from(code), text);
+    }
     if e.is_tls() || tls_failure(e) {
         return Error::Tls {
             host: host.to_string(),
             why: if text.is_empty() { e.to_string() } else { text },
-        };
-    }
-    if let Some(code) = e.status() {
-        return from_reply(u16::from(code), text);
-    }
-    // lettre treats XOAUTH2's 334 error challenge as unexpected: that is a refused token.
-    if e.is_client() && text.contains("does not expect a challenge") {
-        return Error::SmtpAuthRejected {
-            code: 334,
-            text: "the server refused the access token (XOAUTH2 error challenge)".into(),
-        };
-    }
-    if e.is_client() && text.contains("No compatible authentication mechanism") {
-        return Error::SmtpRejected {
-            code: 504,
-            text: format!("{host} does not offer XOAUTH2 sign-in"),
         };
     }
     Error::SmtpConnection { why: e.to_string() }
@@ -242,6 +230,17 @@ pub fn from_reply(code: u16, text: String) -> Error {
             Error::SmtpQuota { code, text }
         }
         552 => Error::SmtpTooLarge { code, text },
+        // Gmail's per-message recipient cap: the same message is refused every time, so
+        // retrying with backoff cannot help.
+        452 if lower.contains("4.5.3") || lower.contains("too many recipients") => {
+            Error::SmtpRejected {
+                code,
+                text: format!(
+                    "too many recipients for one message (Gmail takes at most 100; send it \
+                     in parts): {text}"
+                ),
+            }
+        }
         400..=499 => Error::SmtpTemporary { code, text },
         _ => Error::SmtpRejected { code, text },
     }
@@ -268,6 +267,13 @@ mod tests {
         assert!(e.is_transient());
         let e = from_reply(454, "4.7.0 Too many login attempts".into());
         assert!(e.is_transient());
+        let e = from_reply(452, "4.5.3 Your message has too many recipients.".into());
+        assert_eq!(e.code(), "smtp_rejected");
+        assert!(
+            !e.is_transient(),
+            "the same recipients are refused every time"
+        );
+        assert!(e.to_string().contains("at most 100"), "{e}");
         let e = from_reply(530, "5.7.0 Must issue a STARTTLS command first.".into());
         assert!(e.to_string().contains("requires TLS"));
         let e = from_reply(

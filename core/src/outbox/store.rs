@@ -227,25 +227,25 @@ pub(crate) fn settle(
 }
 
 /// Puts a failed or waiting message back in the queue, due now.
+/// One conditional UPDATE: a row claimed by a worker in the meantime (now `sending`) is never
+/// put back to `queued` under it, which would let a second worker send it again.
 pub(crate) fn requeue(store: &Store, id: i64) -> Result<OutboxItem> {
+    let changed = store.with(|c| {
+        c.execute(
+            "UPDATE outbox SET state = 'queued', next_attempt_at = ?2
+             WHERE id = ?1 AND state IN ('failed', 'waiting', 'queued')",
+            params![id, now_unix()],
+        )
+    })?;
     let item = get(store, id)?;
-    if !matches!(
-        item.state,
-        OutboxState::Failed | OutboxState::Waiting | OutboxState::Queued
-    ) {
+    if changed == 0 {
         return Err(Error::OutboxWrongState {
             id,
             state: item.state.to_string(),
             action: "retried".into(),
         });
     }
-    store.with(|c| {
-        c.execute(
-            "UPDATE outbox SET state = 'queued', next_attempt_at = ?2 WHERE id = ?1",
-            params![id, now_unix()],
-        )
-    })?;
-    get(store, id)
+    Ok(item)
 }
 
 /// Ids of the account's waiting messages.

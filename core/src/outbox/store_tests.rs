@@ -93,3 +93,26 @@ fn retry_and_discard_respect_the_state() {
     delete(&s, id).unwrap();
     assert_eq!(get(&s, id).unwrap_err().code(), "outbox_not_found");
 }
+
+#[test]
+fn a_retry_racing_a_claim_never_puts_a_sending_row_back_in_the_queue() {
+    let s = std::sync::Arc::new(store());
+    for round in 0..5000 {
+        let id = insert(&s, &message(&format!("r{round}"))).unwrap().id;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let (s2, b2) = (s.clone(), barrier.clone());
+        let retry = std::thread::spawn(move || {
+            b2.wait();
+            let _ = requeue(&s2, id);
+        });
+        barrier.wait();
+        let claimed = claim(&s, id, "pid:1:a").unwrap().is_some();
+        retry.join().unwrap();
+        assert!(claimed, "nobody else claims");
+        assert_eq!(
+            get(&s, id).unwrap().state,
+            OutboxState::Sending,
+            "round {round}: a claimed row stays sending"
+        );
+    }
+}

@@ -34,14 +34,16 @@ impl Replies {
     }
 
     /// EHLO: no AUTH before TLS; STARTTLS only before TLS; CHUNKING only after (§12).
-    pub(crate) fn ehlo(&self, peer_ip: &str, tls: bool, size: usize) -> String {
+    pub(crate) fn ehlo(&self, peer_ip: &str, tls: bool, size: usize, oauthbearer: bool) -> String {
         let mut lines = vec![
             format!("{HOST} at your service, [{peer_ip}]"),
             format!("SIZE {size}"),
             "8BITMIME".to_owned(),
         ];
-        if tls {
+        if tls && oauthbearer {
             lines.push("AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH".to_owned());
+        } else if tls {
+            lines.push("AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN XOAUTH".to_owned());
         } else {
             lines.push("STARTTLS".to_owned());
         }

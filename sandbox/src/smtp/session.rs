@@ -237,6 +237,7 @@ impl Session {
             &self.peer_ip,
             self.stream.is_tls(),
             self.shared.max_message_size(),
+            self.shared.oauthbearer_offered(),
         );
         self.send(&reply).await
     }
@@ -294,7 +295,7 @@ impl Session {
         }
         match mechanism {
             smtp_proto::AUTH_XOAUTH2 => self.auth_oauth(OAuthMechanism::XOAuth2, initial).await,
-            smtp_proto::AUTH_OAUTHBEARER => {
+            smtp_proto::AUTH_OAUTHBEARER if self.shared.oauthbearer_offered() => {
                 self.auth_oauth(OAuthMechanism::OAuthBearer, initial).await
             }
             smtp_proto::AUTH_PLAIN => self.auth_password(initial, &[]).await,
@@ -320,9 +321,14 @@ impl Session {
         if response == "*" {
             return self.reply("501 5.7.0", "Authentication aborted.").await;
         }
+        let name = match mech {
+            OAuthMechanism::XOAuth2 => "xoauth2",
+            OAuthMechanism::OAuthBearer => "oauthbearer",
+        };
         let verified = match auth::decode(mech, &response) {
             Err(Undecodable::Base64) => {
                 self.shared.counts.bump("smtp.auth_failed");
+                self.shared.counts.bump(&format!("smtp.auth_failed.{name}"));
                 return self.reply("501 5.5.2", "Cannot Decode response").await;
             }
             Err(Undecodable::Shape) => None,
@@ -330,6 +336,7 @@ impl Session {
         };
         let Some(account) = verified else {
             self.shared.counts.bump("smtp.auth_failed");
+            self.shared.counts.bump(&format!("smtp.auth_failed.{name}"));
             tracing::info!("smtp: OAuth authentication failed");
             let challenge = match mech {
                 OAuthMechanism::XOAuth2 => reply::xoauth2_challenge(),
@@ -342,6 +349,7 @@ impl Session {
             return self.send(&reply).await;
         };
         self.shared.counts.bump("smtp.auth_ok");
+        self.shared.counts.bump(&format!("smtp.auth_ok.{name}"));
         tracing::info!("smtp: authenticated");
         self.account = Some(account);
         self.reply("235 2.7.0", "Accepted").await
