@@ -65,6 +65,7 @@ fn per_call(total: Duration, n: usize) -> f64 {
 
 #[tokio::main]
 async fn main() {
+    postern_app::install_tls_provider();
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "run inside scripts/with-desktop (make bench does)"

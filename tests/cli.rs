@@ -25,7 +25,7 @@ impl Sandbox {
         require_desktop();
         let dirs = AppDirs::new();
         let keyring = format!("postern-test-cli-{name}-{}", std::process::id());
-        let mut cmd = Command::new(app_binary());
+        let mut cmd = Command::new(cli_binary());
         cmd.arg("sandbox")
             .envs(dirs.env())
             .env("POSTERN_KEYRING_SERVICE", &keyring)
@@ -46,7 +46,7 @@ impl Sandbox {
     }
 
     fn postern(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(app_binary());
+        let mut cmd = Command::new(cli_binary());
         cmd.args(args)
             .envs(self.dirs.env())
             .env("POSTERN_KEYRING_SERVICE", &self.keyring);
@@ -281,7 +281,7 @@ async fn msmtp_sends_with_tokens_from_postern() {
         sandbox.dirs.data().display(),
         sandbox.dirs.config().display(),
         sandbox.keyring,
-        app_binary().display()
+        cli_binary().display()
     );
     std::fs::write(
         &conf,
@@ -355,4 +355,23 @@ fn assert_no_file_contains(root: &Path, needle: &str) {
             }
         }
     }
+}
+
+#[test]
+fn without_a_display_the_app_says_so_in_one_line() {
+    let dirs = AppDirs::new();
+    let out = Command::new(cli_binary())
+        .envs(dirs.env())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "one line, not a backtrace: {err}"
+    );
+    assert!(err.contains("no display"), "{err}");
 }

@@ -1,23 +1,25 @@
-//! The Postern shell: the desktop app (windows, tray, thin commands, events) and the command
-//! line, both over one `postern_core::App`.
+//! The Postern shell, apart from the window: the command line, how the app opens (Google or
+//! sandbox mode), and `postern sandbox`. The window and tray are the `postern-desktop` binary
+//! (src-tauri/src/desktop/), which uses this library too.
+//!
+//! This library never links Tauri, GTK or WebKit, so `postern token` starts in milliseconds.
 
 mod cli;
-mod commands;
 mod exit;
 pub mod foreground_sandbox;
-mod gui;
+mod launch;
 mod render;
 pub mod startup;
-mod tray;
 
 use clap::Parser;
 
-/// Runs the GUI when no command is given, else the command; returns the exit code.
+/// `postern`: runs the command given, or starts the desktop app when there is none; returns
+/// the exit code.
 pub fn main() -> i32 {
     install_tls_provider();
     let cli = cli::Cli::parse();
     match cli.command {
-        None => gui::run(),
+        None => launch::desktop(),
         Some(command) => cli::run(command),
     }
 }

@@ -1,5 +1,4 @@
-// No console window on Windows release builds; the command line still prints.
-#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+//! `postern`: the command line, and the door to the desktop app (no arguments).
 
 fn main() {
     std::process::exit(postern_app::main());

@@ -4,13 +4,18 @@ use postern_core::events::Event;
 use postern_core::App;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
-use crate::{commands, startup, tray};
+use crate::{commands, tray};
+use postern_app::startup;
 
 /// The quick-compose window's label (capabilities/compose.json grants it only what it uses).
 pub const COMPOSE_LABEL: &str = "compose";
 
 /// Starts the GUI; returns the process exit code.
 pub fn run() -> i32 {
+    if let Some(why) = no_display() {
+        eprintln!("postern: {why}");
+        return 1;
+    }
     let result = tauri::Builder::default()
         // First: a second launch hands over to the first here, before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
@@ -112,4 +117,20 @@ fn forward_events(handle: &AppHandle, app: &App) {
             };
         }
     });
+}
+
+/// On Linux a window needs an X11 or Wayland display; say so in one line instead of GTK's panic.
+#[cfg(target_os = "linux")]
+fn no_display() -> Option<&'static str> {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+    (!set("DISPLAY") && !set("WAYLAND_DISPLAY")).then_some(
+        "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). \
+         Run it in a desktop session, use the command line (postern --help), or try it \
+         headless with scripts/with-desktop.",
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_display() -> Option<&'static str> {
+    None
 }

@@ -26,9 +26,9 @@ struct TrayState {
 
 fn icon(attention: bool) -> tauri::Result<Image<'static>> {
     if attention {
-        Image::from_bytes(include_bytes!("../../icons/tray-attention.png"))
+        Image::from_bytes(include_bytes!("../../../icons/tray-attention.png"))
     } else {
-        Image::from_bytes(include_bytes!("../../icons/tray.png"))
+        Image::from_bytes(include_bytes!("../../../icons/tray.png"))
     }
 }
 
