@@ -29,8 +29,13 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The app binary cargo built for these tests.
+/// The desktop app (window and tray) cargo built for these tests.
 pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_postern-desktop"))
+}
+
+/// The `postern` command line cargo built for these tests.
+pub fn cli_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_postern"))
 }
 
@@ -127,6 +132,13 @@ static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
 impl AppWindow {
     /// Starts the app binary with private folders and opens a WebDriver session on its main window.
     pub async fn launch() -> Self {
+        Self::launch_with(|_| Vec::new()).await
+    }
+
+    /// Like [`AppWindow::launch`], with more environment for the app (tauri-driver hands its
+    /// environment to WebKitWebDriver, which starts the app). `env` gets the app's private
+    /// folders first, so that it can put files there (a `BROWSER` script, say).
+    pub async fn launch_with(env: impl FnOnce(&AppDirs) -> Vec<(String, String)>) -> Self {
         require_desktop();
         let one_at_a_time = ONE_WINDOW.lock().unwrap_or_else(|e| e.into_inner());
         let dirs = AppDirs::new();
@@ -140,6 +152,7 @@ impl AppWindow {
         ])
         .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
         .envs(dirs.env())
+        .envs(env(&dirs))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
         let driver = Group::spawn(cmd);
@@ -197,5 +210,20 @@ impl AppWindow {
     /// Ends the session (the app quits) and stops the drivers.
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+
+    /// Ends the session, stops the drivers and the app with them, and hands back the app's
+    /// private folders, so that a test can look at what the app left on disk.
+    pub async fn quit(self) -> AppDirs {
+        let AppWindow {
+            client,
+            _driver,
+            dirs,
+            _one_at_a_time,
+        } = self;
+        let _ = client.close().await;
+        // Dropping the group stops tauri-driver, WebKitWebDriver and the app, all in it.
+        drop(_driver);
+        dirs
     }
 }
