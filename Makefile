@@ -35,4 +35,5 @@ bench: ui
 
 ## make deb: the Debian package (target/release/bundle/deb/).
 deb: ui
+	cargo build --release --quiet -p postern --bins
 	ui/node_modules/.bin/tauri build --bundles deb
