@@ -61,14 +61,14 @@ fn print_status(s: &TokenStatus) {
     println!("{} ({})", s.address, s.provider);
     println!("  {}", s.headline);
     if let Some(at) = &s.expires_at {
-        println!("  access token expires {at}");
+        println!("  access token expires {}", short_time(at));
     }
     println!("  scopes granted: {}", s.scopes_granted.join(" "));
     if !s.scopes_missing.is_empty() {
         println!("  scopes missing: {}", s.scopes_missing.join(" "));
     }
     if let Some(at) = &s.last_refresh {
-        println!("  last refresh {at}");
+        println!("  last refresh {}", short_time(at));
     }
     if let Some(w) = &s.testing_mode_warning {
         println!("  warning: {w}");
@@ -78,6 +78,14 @@ fn print_status(s: &TokenStatus) {
     }
     if let Some(e) = &s.last_error {
         println!("  last error: {}\n  what to do: {}", e.message, e.fix);
+    }
+}
+
+/// An RFC 3339 time to the second, for people (`--json` keeps core's full value).
+fn short_time(at: &str) -> String {
+    match (at.find('.'), at.rfind(['Z', '+'])) {
+        (Some(dot), Some(zone)) if dot < zone => format!("{}{}", &at[..dot], &at[zone..]),
+        _ => at.to_string(),
     }
 }
 
@@ -173,4 +181,25 @@ pub fn attachment(path: &Path) -> Result<Attachment, Error> {
         name,
         data_base64: base64::engine::general_purpose::STANDARD.encode(data),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_time;
+
+    #[test]
+    fn times_for_people_stop_at_the_second() {
+        assert_eq!(
+            short_time("2026-11-25T13:34:48.546918552Z"),
+            "2026-11-25T13:34:48Z"
+        );
+        assert_eq!(
+            short_time("2026-11-25T13:34:48+01:00"),
+            "2026-11-25T13:34:48+01:00"
+        );
+        assert_eq!(
+            short_time("2026-11-25T13:34:48.5+01:00"),
+            "2026-11-25T13:34:48+01:00"
+        );
+    }
 }
