@@ -191,22 +191,22 @@ pub(crate) fn compute(
             None => (
                 TokenState::Unknown,
                 "No access token yet".to_owned(),
-                vec![Action::Refresh, Action::Revoke],
+                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
             ),
             Some(0) => (
                 TokenState::Expired,
                 "Expired; Postern refreshes it when needed".to_owned(),
-                vec![Action::Refresh, Action::Revoke],
+                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
             ),
             Some(s) if s < EXPIRING_SECS => (
                 TokenState::Expiring,
                 format!("Expires in {}; a refresh is due", minutes(s)),
-                vec![Action::Refresh, Action::Revoke],
+                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
             ),
             Some(s) => (
                 TokenState::Valid,
                 format!("Valid for {}", minutes(s)),
-                vec![Action::Refresh, Action::Revoke],
+                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
             ),
         },
     };
@@ -298,7 +298,10 @@ mod tests {
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["state"], "valid");
         assert_eq!(v["secondsLeft"], 3599);
-        assert_eq!(v["actions"], serde_json::json!(["refresh", "revoke"]));
+        assert_eq!(
+            v["actions"],
+            serde_json::json!(["refresh", "revoke", "reauthorize"])
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ async fn full_authorization_keeps_secrets_in_the_keychain_and_facts_in_the_store
     assert!(s.scopes_missing.is_empty());
     assert!(s.scopes_granted.iter().any(|g| g == MAIL_SCOPE));
     assert!(s.seconds_left.unwrap() > 3500);
-    assert_eq!(s.actions, vec![Action::Refresh, Action::Revoke]);
+    assert_eq!(
+        s.actions,
+        vec![Action::Refresh, Action::Revoke, Action::Reauthorize]
+    );
 
     let url = &launcher.urls()[0];
     assert_eq!(param(url, "code_challenge_method").as_deref(), Some("S256"));
@@ -458,5 +461,61 @@ async fn revoke_then_reauthorize_replaces_the_grant_and_keeps_history() {
         .await
         .expect("the new grant refreshes");
     h.remember_tokens(&second.address);
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_and_reauthorize_kills_the_live_grant_before_consent_runs_again() {
+    let h = Harness::start().await;
+    let first = h.authorize_as("ivan@sandbox.test").await;
+    let old_refresh = h
+        .app
+        .vault()
+        .get(&first.address, SecretKind::RefreshToken)
+        .unwrap()
+        .unwrap();
+    assert!(first.status.actions.contains(&Action::Reauthorize));
+
+    let mut plan = Plan::allow("unused");
+    plan.email = None;
+    let again = h.launcher(plan).await;
+    let second = h
+        .app
+        .revoke_and_reauthorize(&first.address, again.clone())
+        .await
+        .expect("revoked and reauthorized");
+    again.landing().await;
+    h.remember_landing(&again);
+    h.remember_tokens(&second.address);
+    assert_eq!(
+        h.sandbox.count("revoke"),
+        1,
+        "the old grant was revoked first"
+    );
+    assert_eq!(second.status.state, TokenState::Valid);
+    assert_eq!(second.added_at, first.added_at);
+    let new_refresh = h
+        .app
+        .vault()
+        .get(&second.address, SecretKind::RefreshToken)
+        .unwrap()
+        .unwrap();
+    assert!(new_refresh != old_refresh);
+
+    // On an account already revoked it goes straight to consent: no second revocation.
+    h.app.revoke(&second.address).await.expect("revoked");
+    let mut plan = Plan::allow("unused");
+    plan.email = None;
+    let third = h.launcher(plan).await;
+    let back = h
+        .app
+        .revoke_and_reauthorize(&second.address, third.clone())
+        .await
+        .expect("authorized again");
+    third.landing().await;
+    h.remember_landing(&third);
+    h.remember_tokens(&back.address);
+    assert_eq!(h.sandbox.count("revoke"), 2);
+    assert_eq!(back.status.state, TokenState::Valid);
     h.finish().await;
 }

@@ -45,6 +45,20 @@ impl App {
             .await
     }
 
+    /// Revoke and reauthorize, the one button for "I want a fresh grant": a live grant is
+    /// revoked at the provider first (so that a leaked token dies now), then consent runs
+    /// again for the same address. An account already revoked goes straight to consent.
+    pub async fn revoke_and_reauthorize(
+        &self,
+        address: &str,
+        launcher: Arc<dyn Launcher>,
+    ) -> Result<Account> {
+        if self.record(address)?.standing != Standing::Revoked {
+            self.revoke(address).await?;
+        }
+        self.reauthorize(address, launcher).await
+    }
+
     /// Ends the flow in progress ("cancelled"); the port is freed.
     pub fn cancel_authorize(&self) {
         self.auth.flow.cancel();

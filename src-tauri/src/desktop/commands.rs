@@ -61,7 +61,8 @@ pub async fn revoke(app: State<'_, App>, address: String) -> Result<TokenStatus>
 
 #[tauri::command]
 pub async fn reauthorize(app: State<'_, App>, address: String) -> Result<Account> {
-    app.reauthorize(&address, Arc::new(SystemLauncher)).await
+    app.revoke_and_reauthorize(&address, Arc::new(SystemLauncher))
+        .await
 }
 
 #[tauri::command]

@@ -91,9 +91,10 @@ fn revoke_and_reauthorize(handle: &AppHandle, address: String) {
     gui::show_main(handle);
     let app = handle.state::<App>().inner().clone();
     tauri::async_runtime::spawn(async move {
-        // A grant that is already dead cannot be revoked again; reauthorizing still replaces it.
-        let _ = app.revoke(&address).await;
-        let _ = app.reauthorize(&address, Arc::new(SystemLauncher)).await;
+        // Failures reach the window as status and activity events, with their fix.
+        let _ = app
+            .revoke_and_reauthorize(&address, Arc::new(SystemLauncher))
+            .await;
     });
 }
 
