@@ -133,7 +133,7 @@ pub enum Error {
     AudienceMismatch { expected: String, got: String },
     #[error("the id_token is not valid: {why}")]
     IdTokenInvalid { why: String },
-    #[error("the grant lacks {missing:?}")]
+    #[error("the permission to send mail was not granted (missing: {})", .missing.join(", "))]
     ScopeMissing { missing: Vec<String> },
 
     // ---- network and TLS ----

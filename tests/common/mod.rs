@@ -117,17 +117,31 @@ impl Drop for Group {
     }
 }
 
+/// Changes a 1-pixel, 1%-opaque speck in the corner on every frame for two seconds, then removes it.
+const REPAINT_FOR_SCREENSHOT: &str = "
+    const speck = document.createElement('div');
+    speck.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+    document.body.appendChild(speck);
+    const end = performance.now() + 2000;
+    let n = 0;
+    (function frame() {
+        speck.style.background = n++ % 2 ? 'rgba(0,0,0,0.01)' : 'rgba(0,0,0,0.02)';
+        if (performance.now() < end) requestAnimationFrame(frame); else speck.remove();
+    })();
+";
+
 /// The real app window, started by tauri-driver through WebKitWebDriver.
 pub struct AppWindow {
     pub client: fantoccini::Client,
     _driver: Group,
     pub dirs: AppDirs,
-    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
+    _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
 }
 
 /// One app window at a time: the single-instance plugin claims one D-Bus name per app, so two
 /// windows in the same desktop would hand over to each other.
-static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// (An async lock: a test waiting for its turn must not block the thread the other runs on.)
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl AppWindow {
     /// Starts the app binary with private folders and opens a WebDriver session on its main window.
@@ -140,7 +154,7 @@ impl AppWindow {
     /// folders first, so that it can put files there (a `BROWSER` script, say).
     pub async fn launch_with(env: impl FnOnce(&AppDirs) -> Vec<(String, String)>) -> Self {
         require_desktop();
-        let one_at_a_time = ONE_WINDOW.lock().unwrap_or_else(|e| e.into_inner());
+        let one_at_a_time = ONE_WINDOW.lock().await;
         let dirs = AppDirs::new();
         let (port, native) = (free_port(), free_port());
         let mut cmd = Command::new("tauri-driver");
@@ -200,7 +214,18 @@ impl AppWindow {
 
     /// Saves a screenshot of the window under target/screenshots/NAME.png and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        let png = self.client.screenshot().await.expect("screenshot");
+        // WebKitWebDriver answers after the page's next paint, and a page where nothing changes
+        // never paints again (the request then hangs): keep one nearly transparent pixel
+        // changing for a moment, so that a paint follows the request.
+        self.client
+            .execute(REPAINT_FOR_SCREENSHOT, vec![])
+            .await
+            .expect("the window runs a script");
+        let shot = tokio::time::timeout(Duration::from_secs(15), self.client.screenshot());
+        let png = shot
+            .await
+            .expect("the screenshot did not come within 15 s")
+            .expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
         let path = screenshot_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();

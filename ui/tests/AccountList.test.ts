@@ -116,6 +116,19 @@ describe("AccountList", () => {
     expect(alert).toHaveTextContent("What to do: Click Add account");
   });
 
+  it("in sandbox mode without a Google client, starts on the sandbox, not on Google", async () => {
+    const user = userEvent.setup();
+    const providers = [
+      { name: "google", label: "Google" },
+      { name: "sandbox", label: "Sandbox (local stand-in for Google)" },
+    ];
+    render(AccountList, { accounts: [], selected: null, info: info({ providers }), onselect: () => {} });
+    await user.click(screen.getByTestId("add-account"));
+    expect(screen.getByLabelText("Sandbox (local stand-in for Google)")).toBeChecked();
+    expect(screen.queryByText(/needs your own Google client/)).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Continue in browser" })).toBeEnabled();
+  });
+
   it("in Google mode without a client, points to Settings instead of starting", async () => {
     const user = userEvent.setup();
     render(AccountList, {

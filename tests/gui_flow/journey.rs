@@ -1,0 +1,231 @@
+//! The app window with `$BROWSER` recording the address the app opens, a Chromium to answer
+//! the consent page, and the steps a person takes, each bounded in time and failing with a
+//! screenshot and the window's text.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::Locator;
+use postern_app::startup::SANDBOX_KEYRING_SERVICE;
+use postern_core::vault::{SecretKind, Vault};
+
+use crate::common::browser::{Browser, Consent};
+use crate::common::AppWindow;
+use crate::leaks;
+
+/// Gmail's scope, the one sending needs.
+pub const MAIL_SCOPE: &str = "https://mail.google.com/";
+
+/// The app window, with `$BROWSER` set to a script that records the address the app opens.
+pub struct Journey {
+    /// The real app window.
+    pub app: AppWindow,
+    browser: Browser,
+    /// Where the `$BROWSER` script writes the consent address.
+    opened: PathBuf,
+    /// Every token the run put in the keychain, to look for on disk at the end.
+    pub tokens: Vec<String>,
+}
+
+impl Journey {
+    /// Opens the app window (with `$BROWSER` set) and starts Chromium.
+    pub async fn start() -> Journey {
+        let app = AppWindow::launch_with(|dirs| {
+            let script = dirs.root.path().join("browser.sh");
+            let opened = dirs.root.path().join("browser-url");
+            std::fs::write(
+                &script,
+                format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+            )
+            .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+            vec![("BROWSER".into(), script.display().to_string())]
+        })
+        .await;
+        let opened = app.dirs.root.path().join("browser-url");
+        let browser = Browser::start().await;
+        Journey {
+            app,
+            browser,
+            opened,
+            tokens: Vec::new(),
+        }
+    }
+
+    /// Waits up to 20 s for an element.
+    pub async fn find(&self, css: &str) -> Element {
+        match self
+            .app
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(el) => el,
+            Err(e) => self.fail(&format!("no element {css}: {e}")).await,
+        }
+    }
+
+    /// Clicks an element, as the mouse would.
+    pub async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        // WebKitWebDriver never answers a click on a disabled button: say so instead.
+        if !el.is_enabled().await.unwrap() {
+            self.fail(&format!("{css} is disabled")).await
+        }
+        match tokio::time::timeout(Duration::from_secs(20), el.click()).await {
+            Ok(r) => r.unwrap(),
+            Err(_) => {
+                self.fail(&format!("clicking {css} did not return within 20 s"))
+                    .await
+            }
+        }
+    }
+
+    /// Empties a field and types `text` into it.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    /// The visible text of an element.
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// Waits until the element's attribute reads `want`.
+    pub async fn wait_attr(&self, css: &str, name: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(el) = self.app.client.find(Locator::Css(css)).await {
+                last = el.attr(name).await.ok().flatten();
+                if last.as_deref() == Some(want) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.fail(&format!("{css} [{name}] is {last:?}, not {want:?}"))
+            .await
+    }
+
+    /// Takes a screenshot of what went wrong, then fails with `why` and the window's text.
+    pub async fn fail(&self, why: &str) -> ! {
+        // A stuck WebDriver session answers nothing: bound what is asked of it here.
+        let limit = Duration::from_secs(10);
+        let _ = tokio::time::timeout(limit, self.app.screenshot("gui-failure")).await;
+        let body = async {
+            let b = self.app.client.find(Locator::Css("body")).await.ok()?;
+            b.text().await.ok()
+        };
+        let body = tokio::time::timeout(limit, body)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "(the window did not answer)".into());
+        panic!("{why}\n--- the window shows ---\n{body}\n(see target/screenshots/gui-failure.png)")
+    }
+
+    /// Waits for the address the app handed to `$BROWSER`, then answers the consent page.
+    pub async fn consent(&self, consent: &Consent, shot: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = loop {
+            if let Ok(url) = std::fs::read_to_string(&self.opened) {
+                if !url.is_empty() {
+                    break url;
+                }
+            }
+            if Instant::now() > deadline {
+                self.fail("the app did not open a browser within 30 s")
+                    .await
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        std::fs::remove_file(&self.opened).unwrap();
+        // The window shows the same address, for a person whose browser did not open.
+        self.wait_attr(
+            "[data-testid=authorize-progress]",
+            "data-phase",
+            "browser_opened",
+        )
+        .await;
+        let shown = self.find("[data-testid=authorize-url]").await;
+        assert_eq!(shown.prop("value").await.unwrap().as_deref(), Some(&*url));
+        self.app.screenshot(shot).await;
+        let ended_on = self.browser.consent(&url, consent).await;
+        assert!(
+            ended_on.starts_with("http://127.0.0.1:"),
+            "the browser ended on {ended_on}, not Postern's loopback"
+        );
+        url
+    }
+
+    /// "Add account" → sandbox → the email as a hint → "Continue in browser" → the consent page.
+    pub async fn add_account(&self, consent: &Consent, shot: &str) -> String {
+        self.click("[data-testid=add-account]").await;
+        self.type_into("#login-hint", &consent.email).await;
+        // Sandbox mode: the sandbox is offered first (Google needs the person's own client).
+        let sandbox = self.find("input[name=provider][value=sandbox]").await;
+        assert!(
+            sandbox.is_selected().await.unwrap(),
+            "the sandbox is not preselected"
+        );
+        self.click("[data-testid=authorize-start]").await;
+        let url = self.consent(consent, shot).await;
+        self.find(&format!(
+            "[data-testid=account-item][data-address=\"{}\"]",
+            consent.email
+        ))
+        .await;
+        url
+    }
+
+    /// The tokens the keychain holds for `address` now.
+    pub async fn remember_tokens(&mut self, address: &str) {
+        let address = address.to_owned();
+        // The keychain client blocks (and may run its own runtime): off the async threads.
+        let (refresh, access) = tokio::task::spawn_blocking(move || {
+            let vault = Vault::new(SANDBOX_KEYRING_SERVICE);
+            let refresh = vault.get(&address, SecretKind::RefreshToken).unwrap();
+            let access = vault.get_access(&address).unwrap();
+            (refresh, access)
+        })
+        .await
+        .unwrap();
+        let refresh = refresh.expect("a refresh token in the keychain");
+        let (access, _) = access.expect("an access token in the keychain");
+        self.tokens.push(refresh.expose().to_owned());
+        self.tokens.push(access.expose().to_owned());
+    }
+
+    /// Closes the window and the browser, then looks for tokens in every file the app wrote.
+    pub async fn finish(self) {
+        let Journey {
+            app,
+            browser,
+            tokens,
+            ..
+        } = self;
+        browser.close().await;
+        let dirs = app.quit().await;
+        let mut roots = vec![dirs.root.path().to_path_buf()];
+        // The webview's own storage (local storage, caches) lives in the harness's XDG folders.
+        for var in ["XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"] {
+            roots.extend(std::env::var_os(var).map(PathBuf::from));
+        }
+        leaks::assert_no_tokens(&roots, &tokens);
+    }
+}
+
+/// The sandbox's own address (scheme, host, port), from its consent page's address.
+pub fn sandbox_base(consent_url: &str) -> String {
+    reqwest::Url::parse(consent_url)
+        .unwrap()
+        .origin()
+        .ascii_serialization()
+}
