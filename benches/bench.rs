@@ -11,14 +11,16 @@
 
 #[path = "../tests/common/browser.rs"]
 mod browser;
+#[path = "../tests/common/msmtp.rs"]
+mod msmtp;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use browser::{Browser, Consent};
+use msmtp::Msmtp;
 use postern_core::auth::flow::Launcher;
 use postern_core::settings::Settings;
 use postern_core::{App, Draft};
@@ -117,43 +119,22 @@ async fn main() {
     let pooled = started.elapsed();
 
     // (a) baseline: msmtp, a process and a connection per message, its token from `postern token`.
-    let conf = root.path().join("msmtprc");
     let eval = format!("{} token {ME}", env!("CARGO_BIN_EXE_postern"));
-    std::fs::write(
-        &conf,
-        format!(
-            "account sandbox\nhost 127.0.0.1\nport {}\ntls on\ntls_starttls off\ntls_trust_file {}\n\
-             auth xoauth2\nuser {ME}\nfrom {ME}\npasswordeval \"{eval}\"\n",
-            endpoints["smtp_tls_port"],
-            endpoints["ca_cert"].as_str().unwrap()
-        ),
-    )
-    .unwrap();
-    set_private(&conf);
+    let client = Msmtp::configure(
+        root.path(),
+        &endpoints["smtp_tls_port"].to_string(),
+        endpoints["ca_cert"].as_str().unwrap(),
+        ME,
+        &eval,
+    );
     let message = format!(
         "From: {ME}\nTo: friend@example.com\nSubject: bench\n\n{}",
         "A short message, as most are.\n".repeat(20)
     );
     let started = Instant::now();
     for i in 0..MESSAGES {
-        let mut child = Command::new("msmtp")
-            .args([
-                "-C",
-                conf.to_str().unwrap(),
-                "-a",
-                "sandbox",
-                "friend@example.com",
-            ])
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("msmtp");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(message.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "msmtp message {i}");
+        let out = client.send("friend@example.com", message.as_bytes());
+        assert!(out.status.success(), "msmtp message {i}");
     }
     let msmtp = started.elapsed();
 
@@ -211,9 +192,4 @@ async fn main() {
 
     let _ = Command::new("kill").arg(sandbox.id().to_string()).status();
     let _ = sandbox.wait();
-}
-
-fn set_private(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }

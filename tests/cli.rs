@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::browser::{Browser, Consent};
+use common::msmtp::Msmtp;
 use common::*;
 
 /// `postern sandbox` running as a child, with the folders and keyring service of one test.
@@ -275,7 +276,6 @@ async fn msmtp_sends_with_tokens_from_postern() {
         text(&out.stderr)
     );
 
-    let conf = sandbox.dirs.root.path().join("msmtprc");
     let eval = format!(
         "env POSTERN_DATA_DIR={} POSTERN_CONFIG_DIR={} POSTERN_KEYRING_SERVICE={} {} token {me}",
         sandbox.dirs.data().display(),
@@ -283,38 +283,15 @@ async fn msmtp_sends_with_tokens_from_postern() {
         sandbox.keyring,
         cli_binary().display()
     );
-    std::fs::write(
-        &conf,
-        format!(
-            "account sandbox\nhost 127.0.0.1\nport {port}\ntls on\ntls_starttls off\n\
-             tls_trust_file {ca}\nauth xoauth2\nuser {me}\nfrom {me}\npasswordeval \"{eval}\"\n",
-            port = sandbox.endpoint("smtp_tls_port"),
-            ca = sandbox.endpoint("ca_cert"),
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&conf, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let mut msmtp = Command::new("msmtp")
-        .args([
-            "-C",
-            conf.to_str().unwrap(),
-            "-a",
-            "sandbox",
-            "friend@example.com",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("msmtp (Debian package) must be installed: run scripts/bootstrap");
-    msmtp
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            format!("From: {me}\nTo: friend@example.com\nSubject: via msmtp\n\nHi.\n").as_bytes(),
-        )
-        .unwrap();
-    let out = msmtp.wait_with_output().unwrap();
+    let msmtp = Msmtp::configure(
+        sandbox.dirs.root.path(),
+        &sandbox.endpoint("smtp_tls_port"),
+        &sandbox.endpoint("ca_cert"),
+        me,
+        &eval,
+    );
+    let message = format!("From: {me}\nTo: friend@example.com\nSubject: via msmtp\n\nHi.\n");
+    let out = msmtp.send("friend@example.com", message.as_bytes());
     assert!(out.status.success(), "msmtp failed: {}", text(&out.stderr));
     let mailbox = sandbox.mailbox().await;
     assert_eq!(mailbox.len(), 1);

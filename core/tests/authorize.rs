@@ -8,6 +8,23 @@ use postern_core::status::{Action, TokenState};
 use postern_core::vault::SecretKind;
 use postern_core::Error;
 
+/// The refresh token the keychain holds for `address` now.
+fn refresh_token(h: &Harness, address: &str) -> postern_core::Secret {
+    h.app
+        .vault()
+        .get(address, SecretKind::RefreshToken)
+        .unwrap()
+        .expect("a refresh token in the keychain")
+}
+
+/// A browser that allows again as the address the consent page is prefilled with
+/// (`login_hint`), as a person authorizing the same account again does.
+async fn consent_again(h: &Harness) -> std::sync::Arc<common::ChromeLauncher> {
+    let mut plan = Plan::allow("unused");
+    plan.email = None;
+    h.launcher(plan).await
+}
+
 fn param(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .unwrap()
@@ -115,15 +132,9 @@ async fn an_unticked_mail_scope_is_its_own_state_with_grant_again() {
     let h = Harness::start().await;
     let mut plan = Plan::allow("carol@sandbox.test");
     plan.untick = vec![MAIL_SCOPE.to_owned()];
-    let launcher = h.launcher(plan).await;
-    let account = h
-        .app
-        .authorize("sandbox", None, launcher.clone())
-        .await
-        .expect("the grant is stored, without the mail scope");
-    let landing = launcher.landing().await;
-    h.remember_landing(&launcher);
-    h.remember_tokens(&account.address);
+    let (account, landing) = h
+        .authorize_following(plan, "the grant is stored, without the mail scope")
+        .await;
     let s = &account.status;
     assert_eq!(s.state, TokenState::ScopeMissing);
     assert_eq!(s.scopes_missing, vec![MAIL_SCOPE.to_owned()]);
@@ -159,15 +170,9 @@ async fn a_forged_redirect_and_stray_requests_do_not_end_the_flow() {
     let h = Harness::start().await;
     let mut plan = Plan::allow("dave@sandbox.test");
     plan.forge_first = true;
-    let launcher = h.launcher(plan).await;
-    let account = h
-        .app
-        .authorize("sandbox", None, launcher.clone())
-        .await
-        .expect("the real redirect still completes the flow");
-    let landing = launcher.landing().await;
-    h.remember_landing(&launcher);
-    h.remember_tokens(&account.address);
+    let (_account, landing) = h
+        .authorize_following(plan, "the real redirect still completes the flow")
+        .await;
     assert_eq!(
         landing.stray_titles,
         vec![
@@ -380,12 +385,7 @@ async fn testing_mode_expiry_after_seven_days_is_explained_as_such() {
 async fn revoke_then_reauthorize_replaces_the_grant_and_keeps_history() {
     let h = Harness::start().await;
     let first = h.authorize_as("heidi@sandbox.test").await;
-    let old_refresh = h
-        .app
-        .vault()
-        .get(&first.address, SecretKind::RefreshToken)
-        .unwrap()
-        .unwrap();
+    let old_refresh = refresh_token(&h, &first.address);
 
     let s = h.app.revoke(&first.address).await.expect("revoked");
     assert_eq!(s.state, TokenState::Revoked);
@@ -415,9 +415,7 @@ async fn revoke_then_reauthorize_replaces_the_grant_and_keeps_history() {
     wrong.landing().await;
     h.remember_landing(&wrong);
 
-    let mut plan = Plan::allow("unused");
-    plan.email = None; // keep the address login_hint prefilled
-    let again = h.launcher(plan).await;
+    let again = consent_again(&h).await;
     let second = h
         .app
         .reauthorize(&first.address, again.clone())
@@ -438,12 +436,7 @@ async fn revoke_then_reauthorize_replaces_the_grant_and_keeps_history() {
         second.added_at, first.added_at,
         "the account keeps its history"
     );
-    let new_refresh = h
-        .app
-        .vault()
-        .get(&second.address, SecretKind::RefreshToken)
-        .unwrap()
-        .unwrap();
+    let new_refresh = refresh_token(&h, &second.address);
     assert!(new_refresh != old_refresh);
     let kinds: Vec<String> = h
         .app
@@ -468,17 +461,10 @@ async fn revoke_then_reauthorize_replaces_the_grant_and_keeps_history() {
 async fn revoke_and_reauthorize_kills_the_live_grant_before_consent_runs_again() {
     let h = Harness::start().await;
     let first = h.authorize_as("ivan@sandbox.test").await;
-    let old_refresh = h
-        .app
-        .vault()
-        .get(&first.address, SecretKind::RefreshToken)
-        .unwrap()
-        .unwrap();
+    let old_refresh = refresh_token(&h, &first.address);
     assert!(first.status.actions.contains(&Action::Reauthorize));
 
-    let mut plan = Plan::allow("unused");
-    plan.email = None;
-    let again = h.launcher(plan).await;
+    let again = consent_again(&h).await;
     let second = h
         .app
         .revoke_and_reauthorize(&first.address, again.clone())
@@ -494,19 +480,12 @@ async fn revoke_and_reauthorize_kills_the_live_grant_before_consent_runs_again()
     );
     assert_eq!(second.status.state, TokenState::Valid);
     assert_eq!(second.added_at, first.added_at);
-    let new_refresh = h
-        .app
-        .vault()
-        .get(&second.address, SecretKind::RefreshToken)
-        .unwrap()
-        .unwrap();
+    let new_refresh = refresh_token(&h, &second.address);
     assert!(new_refresh != old_refresh);
 
     // On an account already revoked it goes straight to consent: no second revocation.
     h.app.revoke(&second.address).await.expect("revoked");
-    let mut plan = Plan::allow("unused");
-    plan.email = None;
-    let third = h.launcher(plan).await;
+    let third = consent_again(&h).await;
     let back = h
         .app
         .revoke_and_reauthorize(&second.address, third.clone())

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod msmtp;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

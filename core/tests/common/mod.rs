@@ -286,17 +286,31 @@ impl Harness {
 
     /// Authorizes `email` through the real browser and returns the account.
     pub async fn authorize_as(&self, email: &str) -> postern_core::status::Account {
-        let launcher = self.launcher(Plan::allow(email)).await;
+        let (account, landing) = self
+            .authorize_following(Plan::allow(email), "authorization succeeds")
+            .await;
+        assert_eq!(landing.title, "Postern is authorized", "{landing:?}");
+        account
+    }
+
+    /// Authorizes through the browser following `plan`, which must succeed (`expect` says
+    /// why it should); remembers the run's secrets for the final scan and returns what the
+    /// browser ended on.
+    pub async fn authorize_following(
+        &self,
+        plan: Plan,
+        expect: &str,
+    ) -> (postern_core::status::Account, browser::Landing) {
+        let launcher = self.launcher(plan).await;
         let account = self
             .app
             .authorize("sandbox", None, launcher.clone())
             .await
-            .expect("authorization succeeds");
+            .expect(expect);
         let landing = launcher.landing().await;
-        assert_eq!(landing.title, "Postern is authorized", "{landing:?}");
         self.remember_landing(&launcher);
         self.remember_tokens(&account.address);
-        account
+        (account, landing)
     }
 }
 
