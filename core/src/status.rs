@@ -211,6 +211,8 @@ pub(crate) fn compute(
         },
     };
     let testing_mode_warning = testing_warning(rec, age);
+    // A revoked grant grants nothing and its refresh token is gone: say so, not what it was.
+    let live = state != TokenState::Revoked;
     TokenStatus {
         address: rec.address.clone(),
         provider: rec.provider.clone(),
@@ -222,14 +224,18 @@ pub(crate) fn compute(
         } else {
             seconds_left
         },
-        scopes_granted: rec.scopes_granted.clone(),
+        scopes_granted: if live {
+            rec.scopes_granted.clone()
+        } else {
+            Vec::new()
+        },
         scopes_needed: needed.to_vec(),
-        scopes_missing: missing,
+        scopes_missing: if live { missing } else { Vec::new() },
         last_refresh: rec.last_refresh.map(rfc3339),
-        refresh_token_issued_at: rec.refresh_token_issued_at.map(rfc3339),
-        refresh_token_age_secs: age,
+        refresh_token_issued_at: rec.refresh_token_issued_at.filter(|_| live).map(rfc3339),
+        refresh_token_age_secs: age.filter(|_| live),
         testing_mode_warning,
-        audience_ok: rec.audience_ok,
+        audience_ok: rec.audience_ok.filter(|_| live),
         revoked_cause: match rec.standing {
             Standing::Revoked => Some(
                 rec.revoked_cause
@@ -333,6 +339,9 @@ mod tests {
         assert_eq!(s.state, TokenState::Revoked);
         assert!(s.revoked_cause.unwrap().contains("7 days"));
         assert_eq!(s.actions, vec![Action::Reauthorize]);
+        assert!(s.scopes_granted.is_empty(), "a dead grant grants nothing");
+        assert!(s.scopes_missing.is_empty());
+        assert_eq!(s.refresh_token_age_secs, None, "its refresh token is gone");
     }
 
     #[test]
