@@ -47,3 +47,45 @@ async fn a_second_launch_focuses_the_first_window_and_exits() {
     assert_eq!(app.text_of("#app-title").await, "Postern");
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quick_compose_opens_in_its_own_small_window() {
+    let app = AppWindow::launch().await;
+    assert_eq!(app.text_of("#app-title").await, "Postern");
+    let main = app.client.window().await.unwrap();
+    // The Compose tab's button calls `open_compose`, the same as the tray's "Quick compose…".
+    app.client
+        .find(fantoccini::Locator::Css("[data-testid=tab-write]"))
+        .await
+        .expect("a Compose tab")
+        .click()
+        .await
+        .unwrap();
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css("[data-testid=open-quick-compose]"))
+        .await
+        .expect("the Compose tab offers quick compose")
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let compose = loop {
+        let handles = app.client.windows().await.unwrap();
+        if let Some(h) = handles.into_iter().find(|h| *h != main) {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "no second window opened");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    app.client.switch_to_window(compose).await.unwrap();
+    // Its own capability lets it list accounts and send: the form loads without an error.
+    app.text_of("[data-testid=quick-compose]").await;
+    let send = app.text_of("[data-testid=compose-send]").await;
+    assert!(send.contains("Send"), "{send}");
+    let (w, _h) = app.client.get_window_size().await.unwrap();
+    assert!(w < 700, "quick compose is the small window, {w} px wide");
+    app.screenshot("quick-compose").await;
+    app.close().await;
+}
