@@ -27,6 +27,7 @@ test: ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cd ui && npm run --silent check && npm test --silent
+	scripts/check-harness
 	scripts/with-desktop cargo test --workspace --no-fail-fast
 
 ## make bench: throughput and latency ratios against baselines measured in the same run.
