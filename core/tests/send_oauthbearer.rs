@@ -134,7 +134,7 @@ async fn a_refused_token_is_a_clean_535(oauthbearer: bool) {
             security,
             extra_ca_pem: Some(ep.ca_cert.clone()),
         };
-        let token = Secret::new("ya29.a0AfH6SMBnot-a-live-token");
+        let token = Secret::new("ya29.not-a-token");
         let rcpt = ["bob@example.org".to_string()];
         let started = Instant::now();
         let sent = mailer.send(&endpoint, ANN, &token, &rcpt, b"Subject: x\r\n\r\nx\r\n");

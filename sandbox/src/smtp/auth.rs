@@ -105,14 +105,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn google_test_vector_decodes() {
+    fn googles_test_vector_shape_decodes() {
         let p = decode(
             OAuthMechanism::XOAuth2,
-            "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==",
+            "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnNhbXBsZS10b2tlbgEB",
         )
         .unwrap();
         assert_eq!(p.user.as_deref(), Some("someuser@example.com"));
-        assert_eq!(p.token, "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
+        assert_eq!(p.token, "ya29.sample-token");
     }
 
     #[test]
