@@ -271,13 +271,13 @@ impl Error {
             Error::AttachmentTooLarge { .. } | Error::MessageTooLarge { .. } => "Remove or shrink attachments (Gmail takes about 25 MB of attachments per message), or share large files by link.",
             Error::InvalidInput { .. } => "Correct the value and try again.",
             Error::UnknownAccount { .. } => "Add the account first (Accounts → Add Gmail account, or `postern authorize`).",
-            Error::UnknownProvider { .. } => "Use one of the providers `postern accounts` lists, or add a profile to providers.toml.",
+            Error::UnknownProvider { .. } => "Use \"google\", \"sandbox\" (in sandbox mode, or while `postern sandbox` runs), or a profile from providers.toml.",
             Error::GoogleClientMissing => "In Settings, type the client ID and secret of a Desktop OAuth client from Google Cloud Console, or import the JSON file it downloads. Until then Postern runs in sandbox mode.",
             Error::ProviderConfig { .. } => "Correct providers.toml (every endpoint but the consent page must be https).",
             Error::PortInUse { port } => return format!("Close the program using port {port}, or set `redirect_port = 0` in settings so Postern picks a free port."),
             Error::BrowserLaunch { .. } => "Open the consent address shown by hand in a browser on this computer, then paste the address the browser was sent to.",
             Error::AuthorizationDenied => "Nothing was changed. Start again and press Allow when you are ready.",
-            Error::AuthorizationTimedOut { .. } => "Start again and finish the consent in the browser within 5 minutes.",
+            Error::AuthorizationTimedOut { secs } => return format!("Start again and finish the consent in the browser within {}.", match secs { 60 => "a minute".to_owned(), s if s % 60 == 0 => format!("{} minutes", s / 60), s => format!("{s} seconds") }),
             Error::AuthorizationCancelled => "Nothing was changed. Start again whenever you like.",
             Error::AuthorizationRefused { .. } => "Check the client ID in Settings (it must be a Desktop client) and try again.",
             Error::AddressMismatch { .. } => "Authorize again and choose the same Google account in the browser.",
@@ -352,6 +352,14 @@ mod tests {
         assert_eq!(x.kind, "port_in_use");
         assert_eq!(x.message, "Port 8400 on 127.0.0.1 is already in use.");
         assert!(x.fix.contains("8400"));
+    }
+
+    #[test]
+    fn a_timeout_fix_names_the_time_actually_allowed() {
+        let fix = |secs| Error::AuthorizationTimedOut { secs }.explain().fix;
+        assert!(fix(300).ends_with("within 5 minutes."), "{}", fix(300));
+        assert!(fix(60).ends_with("within a minute."), "{}", fix(60));
+        assert!(fix(45).ends_with("within 45 seconds."), "{}", fix(45));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 pub(crate) struct Faults {
     smtp_drop_in_data: AtomicU32,
     smtp_421: AtomicU32,
+    smtp_silent: AtomicU32,
     token_500: AtomicU32,
     token_delay_ms: AtomicU64,
 }
@@ -25,6 +26,9 @@ impl Faults {
     pub(crate) fn set_smtp_421(&self, n: u32) {
         self.smtp_421.store(n, Ordering::SeqCst);
     }
+    pub(crate) fn set_smtp_silent(&self, n: u32) {
+        self.smtp_silent.store(n, Ordering::SeqCst);
+    }
     pub(crate) fn set_token_500(&self, n: u32) {
         self.token_500.store(n, Ordering::SeqCst);
     }
@@ -38,6 +42,9 @@ impl Faults {
     }
     pub(crate) fn take_smtp_421(&self) -> bool {
         take(&self.smtp_421)
+    }
+    pub(crate) fn take_smtp_silent(&self) -> bool {
+        take(&self.smtp_silent)
     }
     pub(crate) fn take_token_500(&self) -> bool {
         take(&self.token_500)

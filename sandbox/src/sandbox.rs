@@ -269,6 +269,12 @@ impl Sandbox {
         self.shared.faults.set_smtp_421(clamp(commands));
     }
 
+    /// The next `commands` SMTP commands get no reply, and neither does anything after them
+    /// on that connection: a server that hangs with the connection open.
+    pub fn fault_smtp_silent(&self, commands: usize) {
+        self.shared.faults.set_smtp_silent(clamp(commands));
+    }
+
     /// The next `times` token requests get HTTP 500.
     pub fn fault_token_500(&self, times: usize) {
         self.shared.faults.set_token_500(clamp(times));

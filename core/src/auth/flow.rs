@@ -34,7 +34,10 @@ impl Launcher for SystemLauncher {
             Some(cmd) => open::with_detached(url, cmd),
             None => open::that_detached(url),
         };
-        result.map_err(|e| Error::BrowserLaunch { why: e.to_string() })
+        // The launcher's error quotes its command line, which holds the URL and its `state`.
+        result.map_err(|e| Error::BrowserLaunch {
+            why: e.to_string().replace(url, "<the consent address>"),
+        })
     }
 }
 

@@ -295,6 +295,10 @@ impl App {
     /// Revokes the grant at the provider (RFC 7009), deletes its secrets, and marks the
     /// account "revoked by you". The local secrets go even when the provider cannot be reached.
     pub async fn revoke(&self, address: &str) -> Result<crate::status::TokenStatus> {
+        // Waits out a refresh in flight: finishing after us, it would store new tokens after
+        // the deletion, or record its invalid_grant over "revoked by you".
+        let slot = self.slot(address);
+        let _held = slot.lock.lock().await;
         let mut rec = self.record(address)?;
         let p = self.provider(&rec.provider)?;
         let vault = self.vault.clone();

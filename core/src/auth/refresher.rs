@@ -23,7 +23,7 @@ const ATTEMPTS: u32 = 3;
 /// Per-account single-flight: the lock, and how many refreshes succeeded.
 #[derive(Default)]
 pub(crate) struct AccountSlot {
-    lock: tokio::sync::Mutex<()>,
+    pub(crate) lock: tokio::sync::Mutex<()>,
     generation: AtomicU64,
 }
 
@@ -39,7 +39,7 @@ fn classify(given: RevokedCause, refresh_token_age_secs: Option<i64>) -> Revoked
 }
 
 impl App {
-    fn slot(&self, address: &str) -> Arc<AccountSlot> {
+    pub(crate) fn slot(&self, address: &str) -> Arc<AccountSlot> {
         self.auth
             .slots
             .lock()

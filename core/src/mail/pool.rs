@@ -31,6 +31,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_IDLE: Duration = Duration::from_secs(50);
 /// Idle connections older than this are checked with NOOP before reuse.
 const CHECK_AFTER: Duration = Duration::from_secs(2);
+/// How long the NOOP check or a goodbye (QUIT) may wait for the server's reply.
+const REPLY_WITHIN: Duration = Duration::from_secs(5);
+
+/// Ends a connection: QUIT when the server still answers, and never waits on a silent one
+/// (lettre's `abort` waits for QUIT's reply with no limit).
+pub(crate) async fn hang_up(mut conn: AsyncSmtpConnection) {
+    let _ = tokio::time::timeout(REPLY_WITHIN, conn.abort()).await;
+}
 
 struct Idle {
     conn: AsyncSmtpConnection,
@@ -75,12 +83,15 @@ impl Pool {
             };
             let age = idle.since.elapsed();
             if age > MAX_IDLE || idle.conn.has_broken() {
-                idle.conn.abort().await;
+                hang_up(idle.conn).await;
                 continue;
             }
-            if age > CHECK_AFTER && !idle.conn.test_connected().await {
-                idle.conn.abort().await;
-                continue;
+            if age > CHECK_AFTER {
+                let check = tokio::time::timeout(REPLY_WITHIN, idle.conn.test_connected());
+                if !matches!(check.await, Ok(true)) {
+                    hang_up(idle.conn).await;
+                    continue;
+                }
             }
             return Ok(idle.conn);
         }
@@ -112,7 +123,7 @@ impl Pool {
     pub(crate) async fn close(&self) {
         let idle = std::mem::take(&mut *self.idle.lock().await);
         for mut i in idle {
-            let _ = i.conn.quit().await;
+            let _ = tokio::time::timeout(REPLY_WITHIN, i.conn.quit()).await;
         }
     }
 
@@ -137,7 +148,7 @@ impl Pool {
                     .await
                     .map_err(|e| explain(&e, &ep.host))?;
                 if !conn.can_starttls() {
-                    conn.abort().await;
+                    hang_up(conn).await;
                     return Err(Error::Tls {
                         host: ep.host.clone(),
                         why: "the server does not offer STARTTLS, and Postern never signs in without TLS".into(),
@@ -155,7 +166,7 @@ impl Pool {
                 Ok(conn)
             }
             Err(e) => {
-                conn.abort().await;
+                hang_up(conn).await;
                 Err(e)
             }
         }

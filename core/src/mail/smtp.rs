@@ -17,7 +17,7 @@ use lettre::transport::smtp::client::{Certificate, CertificateStore, TlsParamete
 use lettre::Address;
 use tokio::sync::Mutex;
 
-use crate::mail::pool::Pool;
+use crate::mail::pool::{hang_up, Pool};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -102,11 +102,11 @@ impl Mailer {
                 })
             }
             Ok(Err(e)) => {
-                conn.abort().await;
+                hang_up(conn).await;
                 Err(explain(&e, &endpoint.host))
             }
             Err(_) => {
-                conn.abort().await;
+                hang_up(conn).await;
                 Err(Error::SmtpConnection {
                     why: format!(
                         "{} did not accept the message within {} seconds",

@@ -161,6 +161,12 @@ impl Session {
                 let _ = self.send(&reply).await;
                 return End::Dropped;
             }
+            if self.shared.faults.take_smtp_silent() {
+                tracing::info!("smtp: injected silence");
+                // A hung server: the connection stays open and nothing is answered again.
+                while self.next_line().await.is_ok() {}
+                return End::Dropped;
+            }
             if let Err(end) = self.command(&line).await {
                 return end;
             }
