@@ -165,10 +165,12 @@ impl Provider {
     }
 
     /// An HTTP client that trusts the system roots plus `extra_ca_pem`; invalid
-    /// certificates are never accepted.
+    /// certificates are never accepted, and redirects are not followed (a token endpoint
+    /// never redirects; following one would re-send codes and secrets to another host).
     pub(crate) fn http_client(&self) -> Result<reqwest::Client> {
         let mut b = reqwest::Client::builder()
             .https_only(true)
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))
             .connect_timeout(std::time::Duration::from_secs(10));
         if let Some(path) = &self.extra_ca_pem {
