@@ -310,6 +310,18 @@ async fn bad_input_gets_a_plain_error_and_its_exit_code() {
         b"x",
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot read it to attach: No such file or directory")
+            && !err.contains("os error"),
+        "plain words: {err}"
+    );
+
+    for action in ["retry", "discard"] {
+        let out = sandbox.run(&["outbox", action, "99"], b"");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("has no message 99"));
+    }
 
     let out = sandbox.run(&["--help"], b"");
     let help = text(&out.stdout);
@@ -351,4 +363,110 @@ fn without_a_display_the_app_says_so_in_one_line() {
         "one line, not a backtrace: {err}"
     );
     assert!(err.contains("no display"), "{err}");
+}
+
+#[test]
+fn without_postern_sandbox_running_the_sandbox_provider_is_explained() {
+    require_desktop();
+    let dirs = AppDirs::new();
+    let out = Command::new(cli_binary())
+        .args(["authorize", "--provider", "sandbox", "--no-browser"])
+        .envs(dirs.env())
+        .env(
+            "POSTERN_KEYRING_SERVICE",
+            format!("postern-test-cli-nosb-{}", std::process::id()),
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("The sandbox is not running."), "{err}");
+    assert!(
+        err.contains("What to do: Start it with `postern sandbox`"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("browser is open"),
+        "nothing was opened: {err}"
+    );
+}
+
+/// Answers the sandbox's consent page without a browser, as `curl` would: the form's fields as
+/// the page fills them, with Allow. Returns the address the browser would be sent to.
+async fn allow_without_browser(url: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(url).send().await.unwrap().text().await.unwrap();
+    let attr = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        tag[start..].split('"').next().map(str::to_owned)
+    };
+    let mut form: Vec<(String, String)> = page
+        .split("<input")
+        .skip(1)
+        .filter_map(|tag| Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default())))
+        .collect();
+    form.push(("decision".into(), "allow".into()));
+    let reply = http.post(url).form(&form).send().await.unwrap();
+    assert!(
+        reply.status().is_redirection(),
+        "consent: {}",
+        reply.status()
+    );
+    reply.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_paste_is_explained_and_the_right_one_still_taken() {
+    let sandbox = Sandbox::start("paste");
+    let mut cmd = sandbox.postern(&["authorize", "--provider", "sandbox", "--no-browser"]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // A group, so that a failing test does not leave `postern authorize` waiting behind it.
+    let mut child = Group::spawn(cmd);
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.take_stderr();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |want: &dyn Fn(&str) -> bool| loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("postern authorize kept talking");
+        if want(&line) {
+            return line;
+        }
+    };
+    let consent = sandbox.endpoint("authorization_endpoint");
+    let url = wait_for(&|l| l.trim().starts_with(&consent))
+        .trim()
+        .to_owned();
+    let mut stdin = child.take_stdin();
+    stdin.write_all(b"not an address\n").unwrap();
+    wait_for(&|l| l.contains("What to do:"));
+    wait_for(&|l| l.contains("Paste the address again"));
+    let redirect = allow_without_browser(&url).await;
+    stdin.write_all(format!("{redirect}\n").as_bytes()).unwrap();
+    let mut stdout = child.take_stdout();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "authorize did not take the corrected paste"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "authorize: {status:?}");
+    let mut shown = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut shown).unwrap();
+    assert!(shown.contains("Valid for"), "{shown}");
 }

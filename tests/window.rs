@@ -89,3 +89,89 @@ async fn quick_compose_opens_in_its_own_small_window() {
     app.screenshot("quick-compose").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_google_client_saved_in_sandbox_mode_is_kept_for_the_next_launch() {
+    use fantoccini::Locator;
+    use postern_core::vault::{SecretKind, Vault};
+    let service = format!("postern-test-window-client-{}", std::process::id());
+    let svc = service.clone();
+    let app = AppWindow::launch_with(move |_| vec![("POSTERN_KEYRING_SERVICE".into(), svc)]).await;
+    app.client
+        .find(Locator::Css("[data-testid=tab-settings]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let field = |css: &'static str| {
+        let client = app.client.clone();
+        async move { client.wait().for_element(Locator::Css(css)).await.unwrap() }
+    };
+    field("#client-id")
+        .await
+        .send_keys("1234-abc.apps.googleusercontent.com")
+        .await
+        .unwrap();
+    field("#client-secret")
+        .await
+        .send_keys("stand-in-client-secret")
+        .await
+        .unwrap();
+    field("[data-testid=save-google-client]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let state = loop {
+        let state = app.text_of("[data-testid=google-client-state]").await;
+        if state.contains("set up.") || started.elapsed() > Duration::from_secs(20) {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        state.contains("A Google client is set up.")
+            && state.contains("Restart Postern to leave sandbox mode"),
+        "the window says what happens next: {state}"
+    );
+    app.screenshot("review-settings-client-saved").await;
+    app.close().await;
+    // The secret is under the person's keyring service, where Google mode looks for it at the
+    // next launch, not under the sandbox's service, which sandbox mode empties.
+    let secret = tokio::task::spawn_blocking(move || {
+        Vault::new(service).get("client:google", SecretKind::ClientSecret)
+    })
+    .await
+    .unwrap()
+    .expect("the keychain answers");
+    assert_eq!(
+        secret.map(|s| s.expose().to_owned()).as_deref(),
+        Some("stand-in-client-secret")
+    );
+}
+
+#[test]
+fn without_a_keychain_the_app_says_so_instead_of_panicking() {
+    require_desktop();
+    let dirs = AppDirs::new();
+    let out = Command::new(app_binary())
+        .envs(dirs.env())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the keychain's exit code: {err}"
+    );
+    assert!(!err.contains("panicked"), "no panic: {err}");
+    assert!(err.contains("keychain is not available"), "{err}");
+    assert!(
+        err.contains("What to do: Start or install the OS keychain"),
+        "{err}"
+    );
+}

@@ -80,7 +80,8 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxAction>,
-        #[arg(long)]
+        /// JSON: the outbox as an array, or the retried message (also after `retry ID`).
+        #[arg(long, global = true)]
         json: bool,
     },
     /// Set a provider's OAuth client: ID as an option, secret from standard input (kept in
@@ -218,7 +219,6 @@ async fn authorize(
     } else {
         Arc::new(FallbackLauncher { app: app.clone() })
     };
-    eprintln!("Opening the browser for consent; waiting for you there (Ctrl-C to stop)…");
     let account = app.authorize(provider, login_hint, launcher).await?;
     render::status(&account.status, false)
 }
@@ -231,6 +231,7 @@ struct FallbackLauncher {
 impl Launcher for FallbackLauncher {
     fn open(&self, url: &str) -> postern_core::Result<()> {
         if SystemLauncher.open(url).is_ok() {
+            eprintln!("The browser is open for consent; waiting for you there (Ctrl-C to stop)…");
             return Ok(());
         }
         PasteLauncher {
@@ -251,10 +252,20 @@ impl Launcher for PasteLauncher {
         eprintln!("If the browser cannot reach this computer, paste here the address it was sent to (it starts with http://127.0.0.1):");
         let app = self.app.clone();
         std::thread::spawn(move || {
-            let mut line = String::new();
-            if std::io::stdin().read_line(&mut line).is_ok() && !line.trim().is_empty() {
-                if let Err(e) = app.complete_authorize(line.trim()) {
-                    eprintln!("postern: {}", e.explain().message);
+            // Until an address is taken or standard input ends; a wrong paste may be corrected.
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { break };
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match app.complete_authorize(line.trim()) {
+                    Ok(()) => break,
+                    Err(e) => {
+                        let (message, fix) = exit::words(&e);
+                        eprintln!(
+                            "postern: {message}\n  What to do: {fix}\nPaste the address again:"
+                        );
+                    }
                 }
             }
         });
@@ -306,7 +317,7 @@ fn draft_from(args: &SendArgs, body: Vec<u8>) -> Result<Draft, Error> {
 fn read_text(path: &PathBuf) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::InvalidInput {
         what: path.display().to_string(),
-        why: e.to_string(),
+        why: format!("cannot read it: {}", render::io_words(&e)),
     })
 }
 
@@ -320,7 +331,7 @@ fn read_stdin(what: &str) -> Result<Vec<u8>, Error> {
         .read_to_end(&mut buf)
         .map_err(|e| Error::InvalidInput {
             what: "standard input".into(),
-            why: e.to_string(),
+            why: render::io_words(&e),
         })?;
     Ok(buf)
 }

@@ -5,9 +5,26 @@ use postern_core::Error;
 
 /// Prints the error the way the window shows it and returns its exit code.
 pub fn report(error: &Error) -> i32 {
-    let e = error.explain();
-    eprintln!("postern: {}\n  What to do: {}", e.message, e.fix);
+    let (message, fix) = words(error);
+    eprintln!("postern: {message}\n  What to do: {fix}");
     code(error)
+}
+
+/// The message and fix printed for an error. Core's words, except that on the command line
+/// provider "sandbox" exists only while `postern sandbox` runs, so its absence says that.
+pub fn words(error: &Error) -> (String, String) {
+    if let Error::UnknownProvider { name } = error {
+        if name == crate::startup::SANDBOX_PROVIDER {
+            return (
+                "The sandbox is not running.".into(),
+                "Start it with `postern sandbox` in another terminal. It forgets its grants \
+                 when it stops, so authorize again after starting it."
+                    .into(),
+            );
+        }
+    }
+    let e = error.explain();
+    (e.message, e.fix)
 }
 
 /// The exit code for an error, by kind.
@@ -21,7 +38,12 @@ pub fn code(error: &Error) -> i32 {
         | "unknown_provider"
         | "provider_config"
         | "google_client_missing"
-        | "port_in_use" => 2,
+        | "port_in_use"
+        | "outbox_not_found"
+        | "outbox_wrong_state"
+        | "no_authorization"
+        | "redirect_invalid"
+        | "authorization_busy" => 2,
         "unknown_account"
         | "invalid_grant"
         | "scope_missing"
@@ -35,8 +57,8 @@ pub fn code(error: &Error) -> i32 {
         | "id_token_invalid"
         | "invalid_client"
         | "browser_launch" => 3,
-        "keychain_unavailable" | "keychain_locked" | "keychain_rejected" => 4,
-        "network" | "token_endpoint" | "smtp_temporary" | "smtp_connection" => 5,
+        "keychain_unavailable" | "keychain_locked" | "keychain_rejected" | "secret_too_large" => 4,
+        "network" | "token_endpoint" | "smtp_temporary" | "smtp_connection" | "send_timed_out" => 5,
         "smtp_auth_rejected" | "smtp_quota" | "smtp_too_large" | "smtp_rejected" | "tls"
         | "revoke_failed" => 6,
         _ => 1,
@@ -68,6 +90,32 @@ mod tests {
         };
         assert_eq!(code(&quota), 6);
         assert_eq!(code(&Error::Internal { why: "x".into() }), 1);
+    }
+
+    #[test]
+    fn outbox_mistakes_are_bad_input_and_a_slow_send_is_temporary() {
+        assert_eq!(code(&Error::OutboxNotFound { id: 9 }), 2);
+        let sent = Error::OutboxWrongState {
+            id: 1,
+            state: "sent".into(),
+            action: "retried".into(),
+        };
+        assert_eq!(code(&sent), 2);
+        assert_eq!(code(&Error::SendTimedOut { id: 1, secs: 120 }), 5);
+        assert_eq!(code(&Error::NoAuthorizationInProgress), 2);
+    }
+
+    #[test]
+    fn a_missing_sandbox_is_explained_as_not_running() {
+        let (message, fix) = words(&Error::UnknownProvider {
+            name: "sandbox".into(),
+        });
+        assert_eq!(message, "The sandbox is not running.");
+        assert!(fix.contains("postern sandbox"), "{fix}");
+        let (message, _) = words(&Error::UnknownProvider {
+            name: "nosuch".into(),
+        });
+        assert!(message.contains("nosuch"), "{message}");
     }
 
     #[test]

@@ -63,7 +63,11 @@ fn print_status(s: &TokenStatus) {
     if let Some(at) = &s.expires_at {
         println!("  access token expires {}", short_time(at));
     }
-    println!("  scopes granted: {}", s.scopes_granted.join(" "));
+    if s.scopes_granted.is_empty() {
+        println!("  scopes granted: none");
+    } else {
+        println!("  scopes granted: {}", s.scopes_granted.join(" "));
+    }
     if !s.scopes_missing.is_empty() {
         println!("  scopes missing: {}", s.scopes_missing.join(" "));
     }
@@ -166,11 +170,20 @@ pub fn sent(item: &OutboxItem) -> Result<i32, Error> {
     }
 }
 
+/// An I/O failure in plain words: "No such file or directory", without Rust's "(os error 2)".
+pub fn io_words(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
+}
+
 /// A file to attach, read whole; its type is told from its name.
 pub fn attachment(path: &Path) -> Result<Attachment, Error> {
     let data = std::fs::read(path).map_err(|e| Error::InvalidInput {
         what: path.display().to_string(),
-        why: format!("cannot read it to attach: {e}"),
+        why: format!("cannot read it to attach: {}", io_words(&e)),
     })?;
     let name = path
         .file_name()
@@ -185,7 +198,15 @@ pub fn attachment(path: &Path) -> Result<Attachment, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::short_time;
+    use super::{io_words, short_time};
+
+    #[test]
+    fn file_errors_read_as_words_without_os_error_numbers() {
+        let e = std::fs::read("/nonexistent/postern-file").unwrap_err();
+        assert_eq!(io_words(&e), "No such file or directory");
+        let plain = std::io::Error::other("it broke");
+        assert_eq!(io_words(&plain), "it broke");
+    }
 
     #[test]
     fn times_for_people_stop_at_the_second() {

@@ -23,6 +23,18 @@ pub struct Opened {
     pub sandbox: Option<Sandbox>,
 }
 
+/// Says on standard error, in the command line's words and with what to do, why the GUI could
+/// not open (the keychain locked or missing, say), and returns the documented exit code.
+pub fn report_failed_start(error: &anyhow::Error) -> i32 {
+    match error.downcast_ref::<postern_core::Error>() {
+        Some(e) => crate::exit::report(e),
+        None => {
+            eprintln!("postern: could not start: {error:#}");
+            1
+        }
+    }
+}
+
 /// Opens the app the GUI uses: Google mode when a Google client is configured, else sandbox mode.
 pub async fn open_for_gui() -> anyhow::Result<Opened> {
     let settings = Settings::from_env()?;
@@ -74,6 +86,16 @@ async fn forget_previous_sandbox(settings: &Settings, data_dir: &Path) {
         }
     }
     let _ = std::fs::remove_dir_all(data_dir);
+}
+
+/// The app that keeps the Google client: the running one in Google mode. In sandbox mode the
+/// running app has the sandbox's keyring service, where a Google client secret would be lost
+/// to the next launch in Google mode; there it is an app on the person's own settings.
+pub async fn app_for_google_client(running: &App) -> postern_core::Result<App> {
+    if running.settings().mode != Mode::Sandbox {
+        return Ok(running.clone());
+    }
+    App::open(Settings::from_env()?).await
 }
 
 /// The provider profile that points Postern at a running sandbox.

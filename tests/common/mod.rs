@@ -93,6 +93,14 @@ impl Group {
     pub fn take_stdout(&mut self) -> std::process::ChildStdout {
         self.child.stdout.take().expect("stdout was not piped")
     }
+    /// The child's standard input (when it was piped).
+    pub fn take_stdin(&mut self) -> std::process::ChildStdin {
+        self.child.stdin.take().expect("stdin was not piped")
+    }
+    /// The child's standard error (when it was piped).
+    pub fn take_stderr(&mut self) -> std::process::ChildStderr {
+        self.child.stderr.take().expect("stderr was not piped")
+    }
     pub fn id(&self) -> u32 {
         self.child.id()
     }

@@ -25,6 +25,14 @@ describe("Settings", () => {
     expect(screen.getByTestId("config-dir")).toHaveTextContent("/home/ada/.config/postern");
   });
 
+  it("in sandbox mode with a client saved, says to restart instead of saying there is none", () => {
+    render(Settings, { info: info({ googleClientConfigured: true }) });
+    const card = screen.getByTestId("sandbox-explained");
+    expect(card).not.toHaveTextContent("no Google client");
+    expect(card).not.toHaveTextContent("set up a Google client below");
+    expect(screen.getByTestId("restart-for-google")).toHaveTextContent("restart Postern to use your real Gmail");
+  });
+
   it("saves the typed client and clears the secret field", async () => {
     const user = userEvent.setup();
     invokeMock.mockResolvedValueOnce(info({ googleClientConfigured: true }));

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use postern_app::startup;
 use postern_core::activity::Activity;
 use postern_core::auth::flow::SystemLauncher;
 use postern_core::mail::compose::Draft;
@@ -101,13 +102,20 @@ pub async fn save_google_client(
     client_id: String,
     client_secret: String,
 ) -> Result<AppInfo> {
-    app.save_google_client(&client_id, Secret::new(client_secret))
-        .await
+    startup::app_for_google_client(&app)
+        .await?
+        .save_google_client(&client_id, Secret::new(client_secret))
+        .await?;
+    Ok(app.info())
 }
 
 #[tauri::command]
 pub async fn import_google_client(app: State<'_, App>, json: String) -> Result<AppInfo> {
-    app.import_google_client(&json).await
+    startup::app_for_google_client(&app)
+        .await?
+        .import_google_client(&json)
+        .await?;
+    Ok(app.info())
 }
 
 #[tauri::command]

@@ -43,8 +43,14 @@ pub fn run() -> i32 {
         ])
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();
+            // Opened here, after the single-instance check, so that a second launch never
+            // touches the first one's sandbox. Failing here would make Tauri panic; say why
+            // in plain words instead and stop with the documented exit code.
             let startup::Opened { app, sandbox } =
-                tauri::async_runtime::block_on(startup::open_for_gui())?;
+                match tauri::async_runtime::block_on(startup::open_for_gui()) {
+                    Ok(opened) => opened,
+                    Err(e) => std::process::exit(startup::report_failed_start(&e)),
+                };
             // The sandbox lives as long as the app; dropping it stops its servers.
             tauri_app.manage(SandboxHandle(std::sync::Mutex::new(sandbox)));
             tauri_app.manage(app.clone());

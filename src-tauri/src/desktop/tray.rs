@@ -42,6 +42,13 @@ pub fn install(handle: &AppHandle) -> tauri::Result<()> {
         .menu(&menu)
         .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
         .build(handle)?;
+    // Core publishes changes only: start from the stored accounts, so that an account revoked
+    // before this launch shows in the menu and on the icon without waiting for a change.
+    if let Some(app) = handle.try_state::<App>() {
+        if let Ok(list) = tauri::async_runtime::block_on(app.inner().accounts()) {
+            on_event(handle, &Event::Accounts(list));
+        }
+    }
     Ok(())
 }
 
