@@ -9,6 +9,7 @@ import { invoke } from "@tauri-apps/api/core";
 import Compose from "../src/lib/components/Compose.svelte";
 import QuickCompose from "../src/lib/components/QuickCompose.svelte";
 import { buildDraft, fileToAttachment } from "../src/lib/draft";
+import { store } from "../src/lib/store.svelte";
 import { account, outboxItem, revokedStatus, status } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
@@ -92,6 +93,25 @@ describe("Compose", () => {
     expect(await screen.findByTestId("compose-queued")).toHaveTextContent("Queued: “Report” to bob@example.com");
     expect(screen.getByLabelText("To")).toHaveValue("");
     expect(screen.queryByText("report.csv")).not.toBeInTheDocument();
+  });
+
+  it("follows the message after Send: waiting when the account needs authorizing, then sent", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockResolvedValueOnce(outboxItem({ id: 31, state: "queued", subject: "Later", to: ["bob@example.com"] }));
+    render(Compose, { accounts, defaultFrom: "ada@example.com" });
+    await user.type(screen.getByLabelText("To"), "bob@example.com");
+    await user.type(screen.getByLabelText("Subject"), "Later");
+    await user.click(screen.getByTestId("compose-send"));
+    expect(await screen.findByTestId("compose-queued")).toHaveTextContent("Queued: “Later”");
+
+    // The outbox event says the account was revoked: the note says the message waits.
+    store.outbox = [outboxItem({ id: 31, state: "waiting", subject: "Later", to: ["bob@example.com"] })];
+    expect(await screen.findByText(/waits until the account is authorized again/)).toBeInTheDocument();
+    expect(screen.getByTestId("compose-queued")).toHaveAttribute("data-state", "waiting");
+
+    store.outbox = [outboxItem({ id: 31, state: "sent", subject: "Later", to: ["bob@example.com"] })];
+    expect(await screen.findByText(/Sent: “Later” to bob@example.com/)).toBeInTheDocument();
+    store.outbox = [];
   });
 
   it("removing an attachment leaves it out of the Draft", async () => {
