@@ -152,26 +152,24 @@ async fn a_google_client_saved_in_sandbox_mode_is_kept_for_the_next_launch() {
     );
 }
 
-#[test]
-fn without_a_keychain_the_app_says_so_instead_of_panicking() {
-    require_desktop();
-    let dirs = AppDirs::new();
-    let out = Command::new(app_binary())
-        .envs(dirs.env())
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "the keychain's exit code: {err}"
-    );
-    assert!(!err.contains("panicked"), "no panic: {err}");
-    assert!(err.contains("keychain is not available"), "{err}");
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_keychain_the_window_says_why_and_what_to_do() {
+    // No Secret Service on this bus: Postern cannot keep secrets, so it must not start, and a
+    // person who launched it from a menu must still read why (not a panic, not nothing).
+    let app = AppWindow::launch_with(|_| {
+        vec![(
+            "DBUS_SESSION_BUS_ADDRESS".into(),
+            "unix:path=/nonexistent/bus".into(),
+        )]
+    })
+    .await;
+    let shown = app.text_of("[data-testid=startup-error]").await;
+    assert!(shown.contains("Postern could not start"), "{shown}");
+    assert!(shown.contains("keychain is not available"), "{shown}");
     assert!(
-        err.contains("What to do: Start or install the OS keychain"),
-        "{err}"
+        shown.contains("What to do: Start or install the OS keychain"),
+        "{shown}"
     );
+    app.screenshot("startup-error").await;
+    app.close().await;
 }

@@ -35,6 +35,18 @@ pub fn report_failed_start(error: &anyhow::Error) -> i32 {
     }
 }
 
+/// The explanation of a failed start, for the window (core's words when core said why).
+pub fn explain_failed_start(error: &anyhow::Error) -> postern_core::Explanation {
+    match error.downcast_ref::<postern_core::Error>() {
+        Some(e) => e.explain(),
+        None => postern_core::Explanation {
+            kind: "internal".into(),
+            message: format!("Postern could not start: {error:#}"),
+            fix: "Start Postern again; if it keeps failing, run `postern-desktop` from a terminal and report what it prints.".into(),
+        },
+    }
+}
+
 /// Opens the app the GUI uses: Google mode when a Google client is configured, else sandbox mode.
 pub async fn open_for_gui() -> anyhow::Result<Opened> {
     let settings = Settings::from_env()?;

@@ -112,3 +112,24 @@ describe("quick-compose window", () => {
     expect(listenMock.mock.calls.map((c) => c[0])).toEqual(["postern://accounts"]);
   });
 });
+
+describe("a failed start", () => {
+  it("says why in plain words with the fix, and calls nothing", async () => {
+    const q = new URLSearchParams({
+      kind: "keychain_unavailable",
+      message: "The OS keychain is not available.",
+      fix: "Start or install the OS keychain and try again.",
+    });
+    window.location.hash = `#/startup-error?${q}`;
+    try {
+      render(App);
+      const shown = await screen.findByTestId("startup-error");
+      expect(shown).toHaveTextContent("Postern could not start");
+      expect(shown).toHaveTextContent("The OS keychain is not available.");
+      expect(shown).toHaveTextContent("What to do: Start or install the OS keychain and try again.");
+      expect(invokeMock).not.toHaveBeenCalled();
+    } finally {
+      window.location.hash = "";
+    }
+  });
+});

@@ -49,7 +49,11 @@ pub fn run() -> i32 {
             let startup::Opened { app, sandbox } =
                 match tauri::async_runtime::block_on(startup::open_for_gui()) {
                     Ok(opened) => opened,
-                    Err(e) => std::process::exit(startup::report_failed_start(&e)),
+                    Err(e) => {
+                        startup::report_failed_start(&e);
+                        show_failed_start(&handle, &startup::explain_failed_start(&e));
+                        return Ok(());
+                    }
                 };
             // The sandbox lives as long as the app; dropping it stops its servers.
             tauri_app.manage(SandboxHandle(std::sync::Mutex::new(sandbox)));
@@ -69,6 +73,24 @@ pub fn run() -> i32 {
             1
         }
     }
+}
+
+/// Postern could not start (the keychain locked or missing, say): the main window says why and
+/// what to do, for a person who started it from a menu and sees no terminal. Nothing else runs.
+fn show_failed_start(handle: &AppHandle, why: &postern_core::Explanation) {
+    let Some(window) = handle.get_webview_window("main") else {
+        return;
+    };
+    let Ok(mut url) = window.url() else {
+        return;
+    };
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("kind", &why.kind)
+        .append_pair("message", &why.message)
+        .append_pair("fix", &why.fix)
+        .finish();
+    url.set_fragment(Some(&format!("/startup-error?{query}")));
+    let _ = window.navigate(url);
 }
 
 /// Keeps the in-process sandbox of sandbox mode alive while the app runs.

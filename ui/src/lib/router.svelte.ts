@@ -10,13 +10,27 @@ export const TABS = [
 ] as const;
 
 export type TabId = (typeof TABS)[number]["id"];
-export type Route = TabId | "compose";
+export type Route = TabId | "compose" | "startup-error";
 
 /** The route a hash names; unknown hashes show the status tab. */
 export function parseRoute(hash: string): Route {
   const name = hash.replace(/^#\/?/, "").split(/[/?]/)[0];
-  if (name === "compose") return "compose";
+  if (name === "compose" || name === "startup-error") return name;
   return TABS.some((t) => t.id === name) ? (name as TabId) : "status";
+}
+
+/**
+ * The explanation the shell puts in the hash when Postern could not start
+ * (`#/startup-error?kind=…&message=…&fix=…`), so the window can say why and what to do.
+ */
+export function startupError(hash: string): { kind: string; message: string; fix: string } | null {
+  if (parseRoute(hash) !== "startup-error") return null;
+  const query = new URLSearchParams(hash.split("?")[1] ?? "");
+  return {
+    kind: query.get("kind") ?? "internal",
+    message: query.get("message") ?? "Postern could not start.",
+    fix: query.get("fix") ?? "",
+  };
 }
 
 class Router {
