@@ -224,27 +224,6 @@ async fn a_421_is_retried_later_by_the_worker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_access_token_is_refreshed_once_and_the_send_retried() {
-    let sb = sandbox().await;
-    let hooks = SandboxHooks::new(sb.endpoints(), Security::ImplicitTls);
-    hooks.add(ANN, grant(sb.endpoints(), ANN).await);
-    sb.advance_clock(Duration::from_secs(3700));
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = outbox(dir.path());
-    let m = compose(&draft("after an hour"), 35_882_577).unwrap();
-    let item = outbox.send_and_wait(&*hooks, &m, WAIT).await.unwrap();
-    assert_eq!(item.state, OutboxState::Sent, "{:?}", item.last_error);
-    assert_eq!(
-        item.attempts, 1,
-        "the refresh and retry happen inside one attempt"
-    );
-    assert_eq!(*hooks.refreshes.lock().unwrap(), 1);
-    assert_eq!(sb.count("token.refresh_token"), 1);
-    assert_eq!(sb.mailbox().len(), 1);
-    sb.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_grant_keeps_the_message_waiting_until_reauthorization() {
     let sb = sandbox().await;
     let hooks = SandboxHooks::new(sb.endpoints(), Security::ImplicitTls);
