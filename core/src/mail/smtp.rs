@@ -60,8 +60,16 @@ pub struct Mailer {
     pool_size: usize,
 }
 
-/// How long the server may take to accept a message once connected.
+/// How long the server may take to accept a small message once connected.
 const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+/// The slowest upload allowed for (bytes per second): a large message gets its size's worth
+/// of time on top, so that a 35 MB message on a slow uplink is not cut off and re-sent forever.
+const SLOWEST_UPLOAD: u64 = 64 * 1024;
+
+/// The time allowed for sending `bytes`: [`SEND_TIMEOUT`] plus the upload at [`SLOWEST_UPLOAD`].
+fn send_timeout(bytes: usize) -> Duration {
+    SEND_TIMEOUT + Duration::from_secs(bytes as u64 / SLOWEST_UPLOAD)
+}
 
 impl Mailer {
     /// A mailer keeping up to `pool_size` idle connections per account (at least 1).
@@ -93,7 +101,8 @@ impl Mailer {
                 return Err(e);
             }
         };
-        match tokio::time::timeout(SEND_TIMEOUT, conn.send(&envelope, raw)).await {
+        let limit = send_timeout(raw.len());
+        match tokio::time::timeout(limit, conn.send(&envelope, raw)).await {
             Ok(Ok(reply)) => {
                 pool.give_back(conn).await;
                 Ok(Accepted {
@@ -111,7 +120,7 @@ impl Mailer {
                     why: format!(
                         "{} did not accept the message within {} seconds",
                         endpoint.host,
-                        SEND_TIMEOUT.as_secs()
+                        limit.as_secs()
                     ),
                 })
             }
@@ -249,6 +258,14 @@ pub fn from_reply(code: u16, text: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_message_gets_time_for_its_upload() {
+        assert_eq!(send_timeout(2_000), SEND_TIMEOUT);
+        // Gmail's largest message at 64 KiB/s: about 9 minutes on top of the base.
+        let big = send_timeout(35_882_577);
+        assert_eq!(big, SEND_TIMEOUT + Duration::from_secs(547));
+    }
 
     #[test]
     fn gmail_replies_become_plain_explanations() {
