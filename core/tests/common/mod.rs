@@ -7,15 +7,17 @@
 #![allow(dead_code)]
 
 pub mod browser;
+mod sandbox_provider;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use postern_core::provider::{default_scopes, Provider, SmtpSecurity, SmtpSettings};
+use postern_core::provider::SmtpSecurity;
 use postern_core::settings::{Mode, Settings};
 use postern_core::vault::SecretKind;
 use postern_core::{App, Secret};
 use postern_sandbox::{Sandbox, SandboxConfig};
+pub use sandbox_provider::sandbox_provider;
 
 #[allow(unused_imports)]
 pub use browser::{Browser, ChromeLauncher, Decision, Plan};
@@ -54,30 +56,6 @@ pub fn log_file() -> &'static Path {
         let _ = rustls::crypto::ring::default_provider().install_default();
         path
     })
-}
-
-/// The sandbox as a provider profile (what the shell builds in sandbox mode).
-pub fn sandbox_provider(sb: &Sandbox) -> Provider {
-    let ep = sb.endpoints();
-    Provider {
-        name: "sandbox".to_owned(),
-        label: "Postern sandbox".to_owned(),
-        authorization_endpoint: ep.authorization_endpoint.clone(),
-        token_endpoint: ep.token_endpoint.clone(),
-        revocation_endpoint: ep.revocation_endpoint.clone(),
-        tokeninfo_endpoint: Some(ep.tokeninfo_endpoint.clone()),
-        userinfo_endpoint: Some(ep.userinfo_endpoint.clone()),
-        issuer: Some(ep.issuer.clone()),
-        scopes: default_scopes(),
-        smtp: SmtpSettings {
-            host: ep.smtp_host.clone(),
-            port: ep.smtp_tls_port,
-            security: SmtpSecurity::ImplicitTls,
-        },
-        extra_ca_pem: Some(ep.ca_cert.clone()),
-        client_id: Some(ep.client_id.clone()),
-        max_message_bytes: 35_882_577,
-    }
 }
 
 /// A running sandbox, an App wired to it, and the secrets seen so far.
@@ -127,7 +105,10 @@ impl Harness {
         let service = format!("postern-test-{}-{}", std::process::id(), rand_suffix());
         let mut settings = Settings::with_dirs(dir.path().join("data"), dir.path().join("config"));
         settings.keyring_service = service.clone();
-        settings.extra_providers = vec![sandbox_provider(&sandbox)];
+        settings.extra_providers = vec![sandbox_provider(
+            sandbox.endpoints(),
+            SmtpSecurity::ImplicitTls,
+        )];
         settings.mode = Mode::Sandbox;
         settings.loopback_port = opts.loopback_port;
         settings.authorize_timeout = opts.authorize_timeout;

@@ -4,11 +4,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use postern_core::provider::{self, Provider, SmtpSecurity, SmtpSettings};
+use postern_core::provider::SmtpSecurity;
 use postern_core::{App, Launcher, Mode, Secret, Settings};
 use postern_sandbox::Endpoints;
 
 use super::consent;
+
+#[path = "../common/sandbox_provider.rs"]
+mod sandbox_provider;
+pub use sandbox_provider::sandbox_provider;
 
 /// Plays the browser: loads the consent page, presses Allow, follows the loopback redirect.
 pub struct FormBrowser {
@@ -39,32 +43,6 @@ pub fn require_desktop() {
          `scripts/with-desktop cargo test -p postern-core --test send_app` (or send_app_crash) \
          (DBUS_SESSION_BUS_ADDRESS is not set, so there is no Secret Service to talk to)"
     );
-}
-
-pub fn sandbox_provider(ep: &Endpoints, security: SmtpSecurity) -> Provider {
-    let port = match security {
-        SmtpSecurity::ImplicitTls => ep.smtp_tls_port,
-        SmtpSecurity::StartTls => ep.smtp_starttls_port,
-    };
-    Provider {
-        name: "sandbox".into(),
-        label: "Sandbox".into(),
-        authorization_endpoint: ep.authorization_endpoint.clone(),
-        token_endpoint: ep.token_endpoint.clone(),
-        revocation_endpoint: ep.revocation_endpoint.clone(),
-        tokeninfo_endpoint: Some(ep.tokeninfo_endpoint.clone()),
-        userinfo_endpoint: Some(ep.userinfo_endpoint.clone()),
-        issuer: Some(ep.issuer.clone()),
-        scopes: provider::default_scopes(),
-        smtp: SmtpSettings {
-            host: ep.smtp_host.clone(),
-            port,
-            security,
-        },
-        extra_ca_pem: Some(ep.ca_cert.clone()),
-        client_id: Some(ep.client_id.clone()),
-        max_message_bytes: 35_882_577,
-    }
 }
 
 /// A browser stand-in for `email`.

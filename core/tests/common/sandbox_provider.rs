@@ -1,0 +1,32 @@
+//! The sandbox as a provider profile (what the shell builds in sandbox mode), shared by the
+//! authorize suites (`common`) and the send suites (`send_support`).
+
+use postern_core::provider::{self, Provider, SmtpSecurity, SmtpSettings};
+use postern_sandbox::Endpoints;
+
+/// A profile for the sandbox at `ep`, sending on its port for `security`.
+pub fn sandbox_provider(ep: &Endpoints, security: SmtpSecurity) -> Provider {
+    let port = match security {
+        SmtpSecurity::ImplicitTls => ep.smtp_tls_port,
+        SmtpSecurity::StartTls => ep.smtp_starttls_port,
+    };
+    Provider {
+        name: "sandbox".into(),
+        label: "Sandbox".into(),
+        authorization_endpoint: ep.authorization_endpoint.clone(),
+        token_endpoint: ep.token_endpoint.clone(),
+        revocation_endpoint: ep.revocation_endpoint.clone(),
+        tokeninfo_endpoint: Some(ep.tokeninfo_endpoint.clone()),
+        userinfo_endpoint: Some(ep.userinfo_endpoint.clone()),
+        issuer: Some(ep.issuer.clone()),
+        scopes: provider::default_scopes(),
+        smtp: SmtpSettings {
+            host: ep.smtp_host.clone(),
+            port,
+            security,
+        },
+        extra_ca_pem: Some(ep.ca_cert.clone()),
+        client_id: Some(ep.client_id.clone()),
+        max_message_bytes: provider::google().max_message_bytes,
+    }
+}
