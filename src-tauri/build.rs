@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "list_activity",
     "save_google_client",
     "import_google_client",
+    "set_publishing_status",
+    "forget_account",
     "open_compose",
 ];
 

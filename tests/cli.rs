@@ -46,9 +46,11 @@ impl Sandbox {
         }
     }
 
+    /// `postern --sandbox ARGS…`: the sandbox's world, apart from the person's accounts.
     fn postern(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(cli_binary());
-        cmd.args(args)
+        cmd.arg("--sandbox")
+            .args(args)
             .envs(self.dirs.env())
             .env("POSTERN_KEYRING_SERVICE", &self.keyring);
         cmd
@@ -277,7 +279,7 @@ async fn msmtp_sends_with_tokens_from_postern() {
     );
 
     let eval = format!(
-        "env POSTERN_DATA_DIR={} POSTERN_CONFIG_DIR={} POSTERN_KEYRING_SERVICE={} {} token {me}",
+        "env POSTERN_DATA_DIR={} POSTERN_CONFIG_DIR={} POSTERN_KEYRING_SERVICE={} {} --sandbox token {me}",
         sandbox.dirs.data().display(),
         sandbox.dirs.config().display(),
         sandbox.keyring,

@@ -8,7 +8,8 @@ use crate::clock::{parse_rfc3339, rfc3339};
 use crate::error::{Explanation, Result, RevokedCause};
 use crate::store::Store;
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE accounts (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE accounts (
         address TEXT PRIMARY KEY,
         provider TEXT NOT NULL,
         added_at TEXT NOT NULL,
@@ -21,7 +22,13 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE accounts (
         last_error TEXT,
         audience_ok INTEGER,
         testing_seen INTEGER NOT NULL DEFAULT 0
-    );"];
+    );",
+    "ALTER TABLE accounts ADD COLUMN access_lifetime_secs INTEGER;
+     ALTER TABLE accounts ADD COLUMN grant_expires_at TEXT;
+     ALTER TABLE accounts ADD COLUMN revocation_attempts INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE accounts ADD COLUMN revocation_next_try TEXT;
+     ALTER TABLE accounts ADD COLUMN remove_after_revoke INTEGER NOT NULL DEFAULT 0;",
+];
 
 /// Migrates the accounts table.
 pub(crate) fn migrate(store: &Store) -> Result<()> {
@@ -39,6 +46,9 @@ pub(crate) enum Standing {
     ScopeMissing,
     /// The last refresh failed for a reason that may pass.
     Error,
+    /// The person asked to revoke, and the provider has not confirmed it yet: the tokens
+    /// stay in the keychain (so the revocation can be retried) but are not used.
+    RevocationPending,
 }
 
 impl Standing {
@@ -48,6 +58,7 @@ impl Standing {
             Standing::Revoked => "revoked",
             Standing::ScopeMissing => "scope_missing",
             Standing::Error => "error",
+            Standing::RevocationPending => "revocation_pending",
         }
     }
 
@@ -56,6 +67,7 @@ impl Standing {
             "revoked" => Standing::Revoked,
             "scope_missing" => Standing::ScopeMissing,
             "error" => Standing::Error,
+            "revocation_pending" => Standing::RevocationPending,
             _ => Standing::Active,
         }
     }
@@ -77,6 +89,41 @@ pub(crate) struct AccountRecord {
     pub(crate) audience_ok: Option<bool>,
     /// Google's Testing-mode expiry was seen for this account once.
     pub(crate) testing_seen: bool,
+    /// The access token's lifetime as issued (`expires_in`), for the refresh margin.
+    pub(crate) access_lifetime_secs: Option<i64>,
+    /// The exact end of a time-based grant (`refresh_token_expires_in`).
+    pub(crate) grant_expires_at: Option<OffsetDateTime>,
+    /// Revocation attempts that did not reach a confirmation.
+    pub(crate) revocation_attempts: u32,
+    /// When a pending revocation is tried again.
+    pub(crate) revocation_next_try: Option<OffsetDateTime>,
+    /// Forget the account once the provider confirms the revocation.
+    pub(crate) remove_after_revoke: bool,
+}
+
+impl AccountRecord {
+    /// A new record for a grant just stored.
+    pub(crate) fn new(address: &str, provider: &str, now: OffsetDateTime) -> AccountRecord {
+        AccountRecord {
+            address: address.to_owned(),
+            provider: provider.to_owned(),
+            added_at: now,
+            scopes_granted: Vec::new(),
+            refresh_token_issued_at: None,
+            last_refresh: None,
+            access_expires_at: None,
+            standing: Standing::Active,
+            revoked_cause: None,
+            last_error: None,
+            audience_ok: None,
+            testing_seen: false,
+            access_lifetime_secs: None,
+            grant_expires_at: None,
+            revocation_attempts: 0,
+            revocation_next_try: None,
+            remove_after_revoke: false,
+        }
+    }
 }
 
 fn cause_str(c: RevokedCause) -> String {
@@ -125,11 +172,18 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<AccountRecord> {
         }),
         audience_ok: r.get(10)?,
         testing_seen: r.get(11)?,
+        access_lifetime_secs: r.get(12)?,
+        grant_expires_at: time(13)?,
+        revocation_attempts: r.get(14)?,
+        revocation_next_try: time(15)?,
+        remove_after_revoke: r.get(16)?,
     })
 }
 
 const COLUMNS: &str = "address, provider, added_at, scopes_granted, refresh_token_issued_at, \
-    last_refresh, access_expires_at, standing, revoked_cause, last_error, audience_ok, testing_seen";
+    last_refresh, access_expires_at, standing, revoked_cause, last_error, audience_ok, testing_seen, \
+    access_lifetime_secs, grant_expires_at, revocation_attempts, revocation_next_try, \
+    remove_after_revoke";
 
 /// Every account, oldest first.
 pub(crate) fn all(store: &Store) -> Result<Vec<AccountRecord>> {
@@ -161,14 +215,19 @@ pub(crate) fn save(store: &Store, a: &AccountRecord) -> Result<()> {
     store.with(|c| {
         c.execute(
             &format!(
-                "INSERT INTO accounts ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)
+                "INSERT INTO accounts ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)
                  ON CONFLICT(address) DO UPDATE SET provider=excluded.provider,
                    scopes_granted=excluded.scopes_granted,
                    refresh_token_issued_at=excluded.refresh_token_issued_at,
                    last_refresh=excluded.last_refresh, access_expires_at=excluded.access_expires_at,
                    standing=excluded.standing, revoked_cause=excluded.revoked_cause,
                    last_error=excluded.last_error, audience_ok=excluded.audience_ok,
-                   testing_seen=excluded.testing_seen"
+                   testing_seen=excluded.testing_seen,
+                   access_lifetime_secs=excluded.access_lifetime_secs,
+                   grant_expires_at=excluded.grant_expires_at,
+                   revocation_attempts=excluded.revocation_attempts,
+                   revocation_next_try=excluded.revocation_next_try,
+                   remove_after_revoke=excluded.remove_after_revoke"
             ),
             rusqlite::params![
                 a.address,
@@ -183,6 +242,11 @@ pub(crate) fn save(store: &Store, a: &AccountRecord) -> Result<()> {
                 last_error,
                 a.audience_ok,
                 a.testing_seen,
+                a.access_lifetime_secs,
+                opt(a.grant_expires_at),
+                a.revocation_attempts,
+                opt(a.revocation_next_try),
+                a.remove_after_revoke,
             ],
         )
     })?;
@@ -210,18 +274,12 @@ mod tests {
         migrate(&store).unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let mut a = AccountRecord {
-            address: "a@b.test".into(),
-            provider: "sandbox".into(),
-            added_at: now,
             scopes_granted: vec!["openid".into(), "https://mail.google.com/".into()],
             refresh_token_issued_at: Some(now),
-            last_refresh: None,
             access_expires_at: Some(now),
-            standing: Standing::Active,
-            revoked_cause: None,
-            last_error: None,
             audience_ok: Some(true),
-            testing_seen: false,
+            access_lifetime_secs: Some(60),
+            ..AccountRecord::new("a@b.test", "sandbox", now)
         };
         save(&store, &a).unwrap();
         a.standing = Standing::Revoked;
@@ -237,6 +295,7 @@ mod tests {
         assert_eq!(b.revoked_cause, Some(RevokedCause::TestingModeExpiry));
         assert_eq!(b.scopes_granted.len(), 2);
         assert_eq!(b.last_error.unwrap().kind, "invalid_grant");
+        assert_eq!(b.access_lifetime_secs, Some(60));
         assert_eq!(all(&store).unwrap().len(), 1);
         delete(&store, "a@b.test").unwrap();
         assert!(get(&store, "a@b.test").unwrap().is_none());

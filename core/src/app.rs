@@ -14,7 +14,7 @@ use crate::auth::flow::FlowSlot;
 use crate::auth::refresher::AccountSlot;
 use crate::error::{Error, Result};
 use crate::events::{Event, Events};
-use crate::provider::{self, Provider};
+use crate::provider::{self, Provider, PublishingStatus};
 use crate::secret::Secret;
 use crate::settings::{self, Mode, Settings};
 use crate::status::{self, Account, TokenStatus};
@@ -23,11 +23,14 @@ use crate::vault::{SecretKind, Vault};
 
 /// A provider's name and label, for pickers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProviderInfo {
     /// Its stable name.
     pub name: String,
     /// What people see.
     pub label: String,
+    /// The client's publishing status, as the person said it.
+    pub publishing_status: PublishingStatus,
 }
 
 /// docs/ipc.md `AppInfo`.
@@ -92,6 +95,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 fn build_providers(settings: &Settings) -> Result<Vec<Provider>> {
     let mut google = provider::google();
     google.client_id = settings::read_google_client_id(&settings.config_dir)?;
+    google.publishing_status = settings::read_google_publishing_status(&settings.config_dir);
     let mut all = vec![google];
     for p in provider::load_custom(&settings.config_dir)?
         .into_iter()
@@ -163,6 +167,7 @@ impl App {
             .map(|p| ProviderInfo {
                 name: p.name.clone(),
                 label: p.label.clone(),
+                publishing_status: p.publishing_status,
             })
             .collect();
         AppInfo {
@@ -246,6 +251,7 @@ impl App {
         &self,
         client_id: &str,
         client_secret: Secret,
+        status: PublishingStatus,
     ) -> Result<AppInfo> {
         let id = client_id.trim().to_owned();
         if id.is_empty() || client_secret.is_empty() {
@@ -263,7 +269,7 @@ impl App {
             )
         })
         .await?;
-        settings::write_google_client_id(&self.settings.config_dir, &id)?;
+        settings::write_google_client(&self.settings.config_dir, &id, status)?;
         for p in self
             .providers
             .write()
@@ -272,6 +278,7 @@ impl App {
             .filter(|p| p.name == "google")
         {
             p.client_id = Some(id.clone());
+            p.publishing_status = status;
         }
         self.activity.record(
             None,
@@ -283,9 +290,51 @@ impl App {
     }
 
     /// Imports the JSON Google's console downloads for a Desktop client.
-    pub async fn import_google_client(&self, json: &str) -> Result<AppInfo> {
+    pub async fn import_google_client(
+        &self,
+        json: &str,
+        status: PublishingStatus,
+    ) -> Result<AppInfo> {
         let c = provider::parse_google_client_json(json)?;
-        self.save_google_client(&c.client_id, c.client_secret).await
+        self.save_google_client(&c.client_id, c.client_secret, status)
+            .await
+    }
+
+    /// Records a client's publishing status, which decides whether a grant has a 7-day end:
+    /// Google's is kept beside its client ID; another profile's holds for this run (set it
+    /// in providers.toml to keep it).
+    pub async fn set_publishing_status(
+        &self,
+        provider: &str,
+        status: PublishingStatus,
+    ) -> Result<AppInfo> {
+        let p = self.provider(provider)?;
+        if p.name == "google" {
+            let id = p.client_id.clone().ok_or(Error::GoogleClientMissing)?;
+            settings::write_google_client(&self.settings.config_dir, &id, status)?;
+        }
+        for q in self
+            .providers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+            .filter(|q| q.name == p.name)
+        {
+            q.publishing_status = status;
+        }
+        self.activity.record(
+            None,
+            "publishing_status",
+            &format!("{}: publishing status set to {}", p.label, status.as_str()),
+            true,
+        )?;
+        for a in accounts::all(&self.store)? {
+            self.publish(&a.address, false).await;
+        }
+        if let Ok(all) = self.accounts().await {
+            self.events.publish(Event::Accounts(all));
+        }
+        Ok(self.info())
     }
 
     /// Whether a refresh is in flight for the account.
@@ -299,13 +348,17 @@ impl App {
 
     /// The status of a stored account.
     pub(crate) fn status_of(&self, rec: &AccountRecord) -> TokenStatus {
-        let needed = self
-            .provider(&rec.provider)
-            .map(|p| p.scopes)
-            .unwrap_or_else(|_| provider::default_scopes());
+        // A profile that is not loaded (the command line while `postern sandbox` is not
+        // running) is described by its name, with no claims about its lifetimes.
+        let p = self.provider(&rec.provider).unwrap_or_else(|_| Provider {
+            name: rec.provider.clone(),
+            label: rec.provider.clone(),
+            access_page: None,
+            ..provider::google()
+        });
         status::compute(
             rec,
-            &needed,
+            &p,
             self.settings.clock.now(),
             self.is_refreshing(&rec.address),
         )

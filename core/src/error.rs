@@ -17,6 +17,8 @@ pub enum RevokedCause {
     RevokedByYou,
     /// Google's Testing publishing status: refresh tokens die 7 days after consent.
     TestingModeExpiry,
+    /// The person chose time-based access on the consent page, and that time is over.
+    TimeBasedAccessEnded,
     /// Access was removed in the Google Account (or by another program).
     RemovedInAccount,
     /// A password change ends grants that include Gmail scopes.
@@ -27,22 +29,23 @@ pub enum RevokedCause {
     Unused,
     /// A Workspace administrator restricted the service.
     AdminPolicy,
-    /// Google says `invalid_grant` and nothing tells the causes apart.
+    /// The provider says `invalid_grant` and nothing tells the causes apart.
     Unknown,
 }
 
 impl RevokedCause {
-    /// Plain words for the cause.
-    pub fn describe(self) -> &'static str {
+    /// Plain words for the cause; `provider` is the provider's label.
+    pub fn describe(self, provider: &str) -> String {
         match self {
-            RevokedCause::RevokedByYou => "You revoked Postern's access.",
-            RevokedCause::TestingModeExpiry => "Your Google Cloud project is in Testing, where Google ends every grant 7 days after consent.",
-            RevokedCause::RemovedInAccount => "Access was removed in your Google Account (or by Google).",
-            RevokedCause::PasswordChanged => "The account's password changed, which ends grants that include Gmail access.",
-            RevokedCause::TooManyTokens => "Too many grants were made for this account and client; Google ended the oldest.",
-            RevokedCause::Unused => "The grant was not used for six months.",
-            RevokedCause::AdminPolicy => "A Google Workspace administrator has restricted this service for the account.",
-            RevokedCause::Unknown => "Google no longer accepts the grant (revoked or expired).",
+            RevokedCause::RevokedByYou => "You revoked Postern's access.".to_owned(),
+            RevokedCause::TestingModeExpiry => "This client's Google Cloud project is in Testing, where Google ends every grant 7 days after consent.".to_owned(),
+            RevokedCause::TimeBasedAccessEnded => format!("The time-limited access you chose on {provider}'s consent page has ended."),
+            RevokedCause::RemovedInAccount => format!("Access was removed in your {provider} account (or by {provider})."),
+            RevokedCause::PasswordChanged => "The account's password changed, which ends grants that include mail access.".to_owned(),
+            RevokedCause::TooManyTokens => format!("Too many grants were made for this account and client; {provider} ended the oldest."),
+            RevokedCause::Unused => "The grant was not used for six months.".to_owned(),
+            RevokedCause::AdminPolicy => format!("An administrator has restricted this service for the account at {provider}."),
+            RevokedCause::Unknown => format!("{provider} no longer accepts the grant (it was revoked or it expired)."),
         }
     }
 
@@ -50,7 +53,8 @@ impl RevokedCause {
     pub fn fix(self) -> &'static str {
         match self {
             RevokedCause::TestingModeExpiry => "Authorize again now (mail waiting in the outbox goes out after). To stop the weekly expiry, publish the app in Google Cloud Console (OAuth consent screen → Publish app).",
-            RevokedCause::AdminPolicy => "Ask your Workspace administrator to allow Postern's client ID for Gmail, then authorize again.",
+            RevokedCause::TimeBasedAccessEnded => "Authorize again, and choose a longer time (or \u{201c}until I revoke it\u{201d}) on the consent page; mail waiting in the outbox goes out after.",
+            RevokedCause::AdminPolicy => "Ask your administrator to allow Postern's client ID for mail, then authorize again.",
             RevokedCause::TooManyTokens => "Authorize again; avoid authorizing the same account over and over from scripts.",
             _ => "Authorize the account again; mail waiting in the outbox is kept and goes out after.",
         }
@@ -118,9 +122,15 @@ pub enum Error {
     InvalidGrant {
         cause: RevokedCause,
         description: String,
+        /// The provider's label.
+        provider: String,
     },
-    #[error("the provider does not accept the client: {description}")]
-    InvalidClient { description: String },
+    #[error("{provider} does not accept the client: {description}")]
+    InvalidClient {
+        description: String,
+        /// The provider's label.
+        provider: String,
+    },
     #[error("the token endpoint answered {status}: {error} {description}")]
     TokenEndpoint {
         status: u16,
@@ -133,6 +143,14 @@ pub enum Error {
     AudienceMismatch { expected: String, got: String },
     #[error("the id_token is not valid: {why}")]
     IdTokenInvalid { why: String },
+    #[error("{provider} says the address {address} is not verified")]
+    EmailUnverified { address: String, provider: String },
+    #[error("neither the id_token nor {provider}'s UserInfo names an email address")]
+    IdentityMissing { provider: String },
+    #[error("the redirect names the issuer {got:?}, not {expected:?}")]
+    IssuerMismatch { expected: String, got: String },
+    #[error("{address} is already an account with {provider}")]
+    AddressOtherProvider { address: String, provider: String },
     #[error("the permission to send mail was not granted (missing: {})", .missing.join(", "))]
     ScopeMissing { missing: Vec<String> },
 
@@ -140,7 +158,12 @@ pub enum Error {
     #[error("could not reach {what}: {why}")]
     Network { what: String, why: String },
     #[error("the TLS certificate of {host} was refused: {why}")]
-    Tls { host: String, why: String },
+    Tls {
+        host: String,
+        why: String,
+        /// The custom provider profile in use, whose `extra_ca_pem` may be the fix.
+        profile: Option<String>,
+    },
 
     // ---- keychain ----
     #[error("the OS keychain is not available: {why}")]
@@ -173,8 +196,15 @@ pub enum Error {
     SmtpConnection { why: String },
 
     // ---- revocation ----
-    #[error("revocation failed: {why}")]
-    RevokeFailed { why: String },
+    #[error("{provider} did not confirm the revocation: {why}")]
+    RevocationNotConfirmed {
+        provider: String,
+        why: String,
+        /// The provider's page for removing an app's access.
+        access_page: Option<String>,
+    },
+    #[error("the revocation of {address}'s grant is still pending")]
+    RevocationPending { address: String },
 
     #[error("internal error: {why}")]
     Internal { why: String },
@@ -226,6 +256,10 @@ impl Error {
             Error::TokenEndpoint { .. } => "token_endpoint",
             Error::AudienceMismatch { .. } => "audience_mismatch",
             Error::IdTokenInvalid { .. } => "id_token_invalid",
+            Error::EmailUnverified { .. } => "email_unverified",
+            Error::IdentityMissing { .. } => "identity_missing",
+            Error::IssuerMismatch { .. } => "issuer_mismatch",
+            Error::AddressOtherProvider { .. } => "address_other_provider",
             Error::ScopeMissing { .. } => "scope_missing",
             Error::Network { .. } => "network",
             Error::Tls { .. } => "tls",
@@ -241,7 +275,8 @@ impl Error {
             Error::SmtpTemporary { .. } => "smtp_temporary",
             Error::SmtpRejected { .. } => "smtp_rejected",
             Error::SmtpConnection { .. } => "smtp_connection",
-            Error::RevokeFailed { .. } => "revoke_failed",
+            Error::RevocationNotConfirmed { .. } => "revocation_not_confirmed",
+            Error::RevocationPending { .. } => "revocation_pending",
             Error::Internal { .. } => "internal",
             Error::NotAnAddress { .. } => "invalid_address",
             Error::OutboxNotFound { .. } => "outbox_not_found",
@@ -280,17 +315,22 @@ impl Error {
             Error::AuthorizationTimedOut { secs } => return format!("Start again and finish the consent in the browser within {}.", match secs { 60 => "a minute".to_owned(), s if s % 60 == 0 => format!("{} minutes", s / 60), s => format!("{s} seconds") }),
             Error::AuthorizationCancelled => "Nothing was changed. Start again whenever you like.",
             Error::AuthorizationRefused { .. } => "Check the client ID in Settings (it must be a Desktop client) and try again.",
-            Error::AddressMismatch { .. } => "Authorize again and choose the same Google account in the browser.",
+            Error::AddressMismatch { .. } => "Authorize again and choose the same account in the browser.",
             Error::AuthorizationBusy => "Finish or cancel the authorization already open in the browser, then start again.",
             Error::NoAuthorizationInProgress => "Start the authorization first, then paste the address the browser was sent to.",
             Error::RedirectInvalid { .. } => "Copy the whole address from the browser's address bar after pressing Allow (it starts with http://127.0.0.1:) and paste it again.",
             Error::InvalidGrant { cause, .. } => cause.fix(),
-            Error::InvalidClient { .. } => "Check the client ID and secret in Settings; they must be a Desktop client of your Google Cloud project, and the client must not be deleted.",
+            Error::InvalidClient { provider, .. } => return format!("Check the client ID and secret in Settings (or providers.toml); they must be a desktop client registered at {provider}, and the client must not be deleted."),
             Error::TokenEndpoint { .. } => "Try again in a minute; Postern retries by itself with backoff.",
             Error::AudienceMismatch { .. } => "Do not use this token: it was made for another program. Revoke it and authorize again.",
             Error::IdTokenInvalid { .. } => "Authorize again; if it keeps failing, the provider settings may point at the wrong server.",
+            Error::EmailUnverified { provider, .. } => return format!("Verify the address at {provider} first (Postern sends as it, so it must be proven yours), then authorize again."),
+            Error::IdentityMissing { .. } => "Authorize again and leave the email permission ticked; if it keeps failing, give the profile a userinfo_endpoint in providers.toml.",
+            Error::IssuerMismatch { .. } => "Nothing was stored: the answer did not come from the provider Postern asked (a mix-up, or a wrong profile). Check the profile's issuer in providers.toml and authorize again.",
+            Error::AddressOtherProvider { .. } => "One address belongs to one provider in Postern. Remove the account first (its grant is revoked), then add it with the other provider.",
             Error::ScopeMissing { .. } => "Grant again and leave “Read, compose, send, and permanently delete all your email from Gmail” ticked; Postern needs it to send through SMTP.",
             Error::Network { .. } => "Check the internet connection; Postern retries by itself.",
+            Error::Tls { profile: Some(name), .. } => return format!("If this server uses its own certificate authority, set extra_ca_pem to its PEM file in the \"{name}\" profile of providers.toml. Otherwise check the date and time of this computer and whether a proxy or antivirus intercepts TLS. Postern never sends over an unverified connection."),
             Error::Tls { .. } => "Check the date and time of this computer and whether a proxy or antivirus intercepts TLS. Postern never sends over an unverified connection.",
             Error::KeychainUnavailable { .. } => "Start or install the OS keychain (on Linux: GNOME Keyring or KeePassXC with Secret Service enabled) and try again. Postern never keeps secrets in a plain file.",
             Error::KeychainLocked => "Unlock the login keychain (your desktop session usually does this at sign-in) and try again.",
@@ -299,11 +339,18 @@ impl Error {
             Error::SecretMissing { .. } => "Authorize the account again; its secrets were removed from the keychain.",
             Error::Storage { .. } => "Check that the data folder is writable and the disk is not full.",
             Error::SmtpAuthRejected { .. } => "Postern refreshes the token and tries once more by itself; if it still fails, authorize the account again.",
-            Error::SmtpQuota { .. } => "Gmail's daily sending limit is reached. The message stays in the outbox: retry it from there after 24 hours.",
+            Error::SmtpQuota { .. } => "The server's daily sending limit is reached. The message stays in the outbox: retry it from there after 24 hours.",
             Error::SmtpTooLarge { .. } => "Remove or shrink attachments and send again.",
             Error::SmtpTemporary { .. } | Error::SmtpConnection { .. } => "Nothing to do: the message stays in the outbox and Postern tries again shortly.",
             Error::SmtpRejected { .. } => "Check the recipients and the message, then retry from the outbox.",
-            Error::RevokeFailed { .. } => "The local secrets were removed anyway; to be sure, remove Postern at myaccount.google.com → Security → Third-party access.",
+            Error::RevocationNotConfirmed { provider, access_page, .. } => {
+                let page = access_page.as_deref().map_or_else(
+                    || format!("in your account's security settings at {provider}"),
+                    |p| format!("at {p}"),
+                );
+                return format!("Nothing is deleted until {provider} confirms: Postern keeps the tokens (unused) and retries by itself, or retry it now (Retry revocation in the window, `postern revoke` on the command line). To end access right now, remove Postern {page}.");
+            }
+            Error::RevocationPending { .. } => "Postern does not use a grant it was asked to revoke; it keeps retrying the revocation. Retry it now from the account's status, or remove access at the provider; mail waits in the outbox.",
             Error::Internal { .. } => "Please report this; the activity log has the details.",
             Error::NotAnAddress { field, .. } => return format!("Correct the address in {field} (it should look like name@example.com); separate several addresses with commas."),
             Error::OutboxNotFound { .. } => "Refresh the outbox list; the message may have been sent or discarded already.",
@@ -313,10 +360,25 @@ impl Error {
         s.to_string()
     }
 
+    /// Names the custom provider profile in a certificate error, whose `extra_ca_pem` may be
+    /// the fix; Google's own servers never need one.
+    pub fn in_profile(self, provider: &crate::provider::Provider) -> Error {
+        match self {
+            Error::Tls { host, why, .. } if provider.name != "google" => Error::Tls {
+                host,
+                why,
+                profile: Some(provider.name.clone()),
+            },
+            other => other,
+        }
+    }
+
     /// The message and fix for a person, with a stable code.
     pub fn explain(&self) -> Explanation {
         let message = match self {
-            Error::InvalidGrant { cause, .. } => cause.describe().to_string(),
+            Error::InvalidGrant {
+                cause, provider, ..
+            } => cause.describe(provider),
             other => capitalise(&other.to_string()),
         };
         Explanation {
@@ -367,6 +429,7 @@ mod tests {
         let e = Error::InvalidGrant {
             cause: RevokedCause::TestingModeExpiry,
             description: "Token has been expired or revoked.".into(),
+            provider: "Google (Gmail)".into(),
         };
         let x = e.explain();
         assert!(x.message.contains("7 days"));

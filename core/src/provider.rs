@@ -24,6 +24,65 @@ pub enum SmtpSecurity {
     StartTls,
 }
 
+/// How the client proves who it is to an endpoint (RFC 6749 §2.3.1, RFC 7009 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// HTTP Basic with the form-urlencoded id and secret; what RFC 6749 says every server
+    /// must accept, so it is the default for custom profiles.
+    #[default]
+    ClientSecretBasic,
+    /// No client authentication: Google's documented revocation request (docs/google.md).
+    None,
+}
+
+/// Where a Google Cloud project's OAuth consent screen stands; it decides whether Google
+/// ends grants after 7 days (docs/google.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublishingStatus {
+    /// Not told: Postern makes no claim about a 7-day end.
+    #[default]
+    Unknown,
+    /// Testing: refresh tokens end 7 days after consent (unless only sign-in scopes).
+    Testing,
+    /// In production: no 7-day end.
+    InProduction,
+    /// Internal (Workspace only): no 7-day end.
+    Internal,
+}
+
+impl PublishingStatus {
+    /// Parses the words people type (`testing`, `production`, `in_production`, `internal`,
+    /// `unknown`).
+    pub fn parse(s: &str) -> Option<PublishingStatus> {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
+            "testing" => Some(PublishingStatus::Testing),
+            "production" | "in_production" => Some(PublishingStatus::InProduction),
+            "internal" => Some(PublishingStatus::Internal),
+            "unknown" | "" => Some(PublishingStatus::Unknown),
+            _ => None,
+        }
+    }
+
+    /// The stable name (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublishingStatus::Unknown => "unknown",
+            PublishingStatus::Testing => "testing",
+            PublishingStatus::InProduction => "in_production",
+            PublishingStatus::Internal => "internal",
+        }
+    }
+}
+
 /// Where and how to send mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpSettings {
@@ -70,6 +129,20 @@ pub struct Provider {
     /// The largest message the server takes.
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: u64,
+    /// How the client authenticates at the revocation endpoint.
+    #[serde(default)]
+    pub revocation_auth: ClientAuth,
+    /// The provider puts `iss` on its redirects (RFC 9207) and says so; then a redirect
+    /// without the right `iss` is refused. A present `iss` is always checked.
+    #[serde(default)]
+    pub authorization_response_iss: bool,
+    /// The client's publishing status (Google's Testing mode ends grants after 7 days).
+    #[serde(default)]
+    pub publishing_status: PublishingStatus,
+    /// The provider's own page where a person removes an app's access, named when a
+    /// revocation cannot be confirmed.
+    #[serde(default)]
+    pub access_page: Option<String>,
 }
 
 fn default_max_message_bytes() -> u64 {
@@ -104,6 +177,12 @@ pub fn google() -> Provider {
         extra_ca_pem: None,
         client_id: None,
         max_message_bytes: default_max_message_bytes(),
+        // Google's revocation example sends only the token (docs/google.md).
+        revocation_auth: ClientAuth::None,
+        // Google puts `iss` on redirects but does not advertise it; it is checked when present.
+        authorization_response_iss: false,
+        publishing_status: PublishingStatus::Unknown,
+        access_page: Some("https://myaccount.google.com/connections".to_owned()),
     }
 }
 

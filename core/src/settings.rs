@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::provider::Provider;
+use crate::provider::{Provider, PublishingStatus};
 
 /// Talking to Google, or to the local sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -153,13 +153,32 @@ pub(crate) fn read_google_client_id(config_dir: &Path) -> Result<Option<String>>
         .map(str::to_owned))
 }
 
-/// Saves the Google client ID (never the secret) in the config folder.
-pub(crate) fn write_google_client_id(config_dir: &Path, client_id: &str) -> Result<()> {
+/// The Google client's publishing status as the person said it (unknown when never said).
+pub(crate) fn read_google_publishing_status(config_dir: &Path) -> PublishingStatus {
+    std::fs::read_to_string(config_dir.join(GOOGLE_CLIENT_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v["publishing_status"]
+                .as_str()
+                .and_then(PublishingStatus::parse)
+        })
+        .unwrap_or_default()
+}
+
+/// Saves the Google client ID (never the secret) and its publishing status in the config
+/// folder.
+pub(crate) fn write_google_client(
+    config_dir: &Path,
+    client_id: &str,
+    status: PublishingStatus,
+) -> Result<()> {
     std::fs::create_dir_all(config_dir).map_err(|e| Error::Storage {
         why: format!("cannot create {}: {e}", config_dir.display()),
     })?;
     let path = config_dir.join(GOOGLE_CLIENT_FILE);
-    let body = serde_json::json!({ "client_id": client_id }).to_string();
+    let body = serde_json::json!({ "client_id": client_id, "publishing_status": status.as_str() })
+        .to_string();
     std::fs::write(&path, body).map_err(|e| Error::Storage {
         why: format!("cannot write {}: {e}", path.display()),
     })
@@ -187,8 +206,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Settings::with_dirs(dir.path().join("d"), dir.path().join("c"));
         assert!(!s.google_client_configured());
-        write_google_client_id(&s.config_dir, "123.apps.googleusercontent.com").unwrap();
+        write_google_client(
+            &s.config_dir,
+            "123.apps.googleusercontent.com",
+            PublishingStatus::Testing,
+        )
+        .unwrap();
         assert!(s.google_client_configured());
+        assert_eq!(
+            read_google_publishing_status(&s.config_dir),
+            PublishingStatus::Testing
+        );
         let text = std::fs::read_to_string(s.config_dir.join(GOOGLE_CLIENT_FILE)).unwrap();
         assert!(!text.contains("secret"));
     }

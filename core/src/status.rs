@@ -7,14 +7,23 @@ use time::OffsetDateTime;
 use crate::accounts::{AccountRecord, Standing};
 use crate::clock::rfc3339;
 use crate::error::{Explanation, RevokedCause};
-use crate::provider::{MAIL_SCOPE, USERINFO_EMAIL};
+use crate::provider::{Provider, PublishingStatus, MAIL_SCOPE, USERINFO_EMAIL};
 
-/// Seconds before expiry when the token counts as expiring (and is refreshed).
+/// The longest time before expiry at which a token is refreshed (and counts as expiring).
 pub const EXPIRING_SECS: i64 = 300;
 /// Google's Testing publishing status ends refresh tokens this long after consent.
 pub const TESTING_LIFETIME_SECS: i64 = 7 * 86_400;
-/// From this refresh-token age on, the Testing-mode warning shows.
-const TESTING_WARNING_AGE_SECS: i64 = 5 * 86_400;
+/// A grant that ends within this time is flagged as ending soon.
+pub const GRANT_ENDING_SOON_SECS: i64 = 86_400;
+
+/// How long before expiry a token is refreshed: 5 minutes, or half its lifetime when that is
+/// shorter, so a 60 s token is used for 30 s instead of being refreshed on every call.
+pub fn refresh_margin(lifetime_secs: Option<i64>) -> i64 {
+    match lifetime_secs {
+        Some(l) if l > 0 => EXPIRING_SECS.min(l / 2),
+        _ => EXPIRING_SECS,
+    }
+}
 
 /// The state of a grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,6 +45,42 @@ pub enum TokenState {
     Error,
     /// Nothing is known yet.
     Unknown,
+    /// The person asked to revoke and the provider has not confirmed yet; the grant is not
+    /// used, and Postern retries the revocation.
+    RevocationPending,
+}
+
+impl TokenState {
+    /// Whether the person has to act (authorize, grant again, or see to a revocation).
+    pub fn needs_person(self) -> bool {
+        matches!(
+            self,
+            TokenState::Revoked | TokenState::ScopeMissing | TokenState::RevocationPending
+        )
+    }
+
+    /// Whether mail can go out with this grant now (possibly after a refresh).
+    pub fn can_send(self) -> bool {
+        matches!(
+            self,
+            TokenState::Valid
+                | TokenState::Expiring
+                | TokenState::Expired
+                | TokenState::Refreshing
+                | TokenState::Unknown
+                | TokenState::Error
+        )
+    }
+}
+
+/// Why a grant has a known end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantEnd {
+    /// Google's Testing publishing status: 7 days after consent.
+    TestingMode,
+    /// Time-based access chosen on the consent page.
+    TimeBasedAccess,
 }
 
 /// What core offers to do now.
@@ -50,6 +95,10 @@ pub enum Action {
     Reauthorize,
     /// Run the consent flow again to grant the missing scope.
     GrantAgain,
+    /// Try the pending revocation again now.
+    RetryRevoke,
+    /// Forget the account here without the provider's confirmation.
+    Forget,
 }
 
 /// The status of one account's grant (docs/ipc.md `TokenStatus`).
@@ -80,8 +129,20 @@ pub struct TokenStatus {
     pub refresh_token_issued_at: Option<String>,
     /// Its age in seconds.
     pub refresh_token_age_secs: Option<i64>,
-    /// Set when Google's 7-day Testing limit applies (or may).
-    pub testing_mode_warning: Option<String>,
+    /// The client's publishing status, as the person set it.
+    pub publishing_status: PublishingStatus,
+    /// The exact end of the grant, when one is known (RFC 3339).
+    pub grant_ends_at: Option<String>,
+    /// Why it ends then.
+    pub grant_end: Option<GrantEnd>,
+    /// Seconds until then.
+    pub grant_seconds_left: Option<i64>,
+    /// The grant ends within 24 hours.
+    pub grant_ending_soon: bool,
+    /// Plain words on the grant's lifetime: its exact end, or what to check.
+    pub grant_note: Option<String>,
+    /// When a pending revocation is tried again (RFC 3339).
+    pub revocation_next_try: Option<String>,
     /// Tokeninfo says the token was issued to our client.
     pub audience_ok: Option<bool>,
     /// Plain words for why the grant ended.
@@ -145,13 +206,16 @@ fn minutes(secs: i64) -> String {
     }
 }
 
-/// Computes the status of `rec` at `now`; `refreshing` when a refresh is in flight.
+/// Computes the status of `rec` (an account of `provider`) at `now`; `refreshing` when a
+/// refresh is in flight.
 pub(crate) fn compute(
     rec: &AccountRecord,
-    needed: &[String],
+    provider: &Provider,
     now: OffsetDateTime,
     refreshing: bool,
 ) -> TokenStatus {
+    let needed = &provider.scopes;
+    let margin = refresh_margin(rec.access_lifetime_secs);
     let seconds_left = rec
         .access_expires_at
         .map(|t| (t - now).whole_seconds().max(0));
@@ -165,10 +229,25 @@ pub(crate) fn compute(
             let words = if cause == RevokedCause::RevokedByYou {
                 "Revoked by you".to_owned()
             } else {
-                format!("Revoked: {}", cause.describe())
+                format!("Revoked: {}", cause.describe(&provider.label))
             };
             (TokenState::Revoked, words, vec![Action::Reauthorize])
         }
+        Standing::RevocationPending => (
+            TokenState::RevocationPending,
+            if rec.remove_after_revoke {
+                format!(
+                    "Removal pending: {} has not confirmed the revocation",
+                    provider.label
+                )
+            } else {
+                format!(
+                    "Revocation pending: {} has not confirmed it",
+                    provider.label
+                )
+            },
+            vec![Action::RetryRevoke, Action::Forget],
+        ),
         _ if !missing.is_empty() || rec.standing == Standing::ScopeMissing => (
             TokenState::ScopeMissing,
             "Gmail access was not granted: sending is not possible".to_owned(),
@@ -198,7 +277,7 @@ pub(crate) fn compute(
                 "Expired; Postern refreshes it when needed".to_owned(),
                 vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
             ),
-            Some(s) if s < EXPIRING_SECS => (
+            Some(s) if s < margin => (
                 TokenState::Expiring,
                 format!("Expires in {}; a refresh is due", minutes(s)),
                 vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
@@ -210,9 +289,9 @@ pub(crate) fn compute(
             ),
         },
     };
-    let testing_mode_warning = testing_warning(rec, age);
     // A revoked grant grants nothing and its refresh token is gone: say so, not what it was.
     let live = state != TokenState::Revoked;
+    let end = grant_end(rec, provider).filter(|_| live);
     TokenStatus {
         address: rec.address.clone(),
         provider: rec.provider.clone(),
@@ -234,14 +313,28 @@ pub(crate) fn compute(
         last_refresh: rec.last_refresh.map(rfc3339),
         refresh_token_issued_at: rec.refresh_token_issued_at.filter(|_| live).map(rfc3339),
         refresh_token_age_secs: age.filter(|_| live),
-        testing_mode_warning,
+        publishing_status: provider.publishing_status,
+        grant_ends_at: end.as_ref().map(|e| rfc3339(e.at)),
+        grant_end: end.as_ref().map(|e| e.why),
+        grant_seconds_left: end.as_ref().map(|e| (e.at - now).whole_seconds().max(0)),
+        grant_ending_soon: end
+            .as_ref()
+            .is_some_and(|e| (e.at - now).whole_seconds() < GRANT_ENDING_SOON_SECS),
+        grant_note: if live {
+            grant_note(end.as_ref(), provider)
+        } else {
+            None
+        },
+        revocation_next_try: rec
+            .revocation_next_try
+            .filter(|_| state == TokenState::RevocationPending)
+            .map(rfc3339),
         audience_ok: rec.audience_ok.filter(|_| live),
         revoked_cause: match rec.standing {
             Standing::Revoked => Some(
                 rec.revoked_cause
                     .unwrap_or(RevokedCause::Unknown)
-                    .describe()
-                    .to_owned(),
+                    .describe(&provider.label),
             ),
             _ => None,
         },
@@ -250,20 +343,55 @@ pub(crate) fn compute(
     }
 }
 
-fn testing_warning(rec: &AccountRecord, age: Option<i64>) -> Option<String> {
-    if rec.standing == Standing::Revoked {
-        return None;
+/// A known end of a grant.
+struct End {
+    at: OffsetDateTime,
+    why: GrantEnd,
+}
+
+/// The grant's exact end: time-based access as the provider said, or 7 days after consent
+/// when the person said the client is in Testing. Never a guess.
+fn grant_end(rec: &AccountRecord, provider: &Provider) -> Option<End> {
+    let timed = rec.grant_expires_at.map(|at| End {
+        at,
+        why: GrantEnd::TimeBasedAccess,
+    });
+    let testing = (provider.publishing_status == PublishingStatus::Testing)
+        .then_some(rec.refresh_token_issued_at)
+        .flatten()
+        .map(|issued| End {
+            at: issued + time::Duration::seconds(TESTING_LIFETIME_SECS),
+            why: GrantEnd::TestingMode,
+        });
+    match (timed, testing) {
+        (Some(a), Some(b)) => Some(if a.at <= b.at { a } else { b }),
+        (a, b) => a.or(b),
     }
-    let issued = rec.refresh_token_issued_at?;
-    let ends = rfc3339(issued + time::Duration::seconds(TESTING_LIFETIME_SECS));
-    if rec.testing_seen {
-        return Some(format!(
-            "This project is in Testing: Google ends this grant on {ends}, 7 days after consent. Publish the app in Google Cloud Console to stop the weekly expiry."
-        ));
+}
+
+fn grant_note(end: Option<&End>, provider: &Provider) -> Option<String> {
+    match end {
+        Some(End {
+            at,
+            why: GrantEnd::TestingMode,
+        }) => Some(format!(
+            "This client's project is in Testing: Google ends this grant on {}, 7 days after consent. Publish the app in Google Cloud Console to stop the weekly expiry.",
+            rfc3339(*at)
+        )),
+        Some(End {
+            at,
+            why: GrantEnd::TimeBasedAccess,
+        }) => Some(format!(
+            "You chose time-based access on the consent page: this grant ends on {}.",
+            rfc3339(*at)
+        )),
+        None if provider.name == "google"
+            && provider.publishing_status == PublishingStatus::Unknown =>
+        {
+            Some("Set this client's publishing status in Settings (Google Cloud Console → Google Auth Platform → Audience shows it): in Testing, Google ends grants 7 days after consent.".to_owned())
+        }
+        None => None,
     }
-    (age? >= TESTING_WARNING_AGE_SECS).then(|| {
-        format!("If your Google Cloud project is in Testing, Google ends this grant on {ends} (7 days after consent).")
-    })
 }
 
 #[cfg(test)]
@@ -272,23 +400,17 @@ mod tests {
 
     fn rec(now: OffsetDateTime) -> AccountRecord {
         AccountRecord {
-            address: "a@b.test".into(),
-            provider: "google".into(),
-            added_at: now,
             scopes_granted: vec!["openid".into(), USERINFO_EMAIL.into(), MAIL_SCOPE.into()],
             refresh_token_issued_at: Some(now),
-            last_refresh: None,
             access_expires_at: Some(now + time::Duration::seconds(3599)),
-            standing: Standing::Active,
-            revoked_cause: None,
-            last_error: None,
             audience_ok: Some(true),
-            testing_seen: false,
+            access_lifetime_secs: Some(3599),
+            ..AccountRecord::new("a@b.test", "google", now)
         }
     }
 
-    fn needed() -> Vec<String> {
-        crate::provider::default_scopes()
+    fn needed() -> Provider {
+        crate::provider::google()
     }
 
     #[test]
@@ -345,10 +467,83 @@ mod tests {
     }
 
     #[test]
-    fn an_old_refresh_token_warns_about_testing_mode() {
+    fn a_testing_client_shows_the_exact_end_and_warns_from_a_day_before() {
+        let now = OffsetDateTime::now_utc();
+        let mut p = needed();
+        p.publishing_status = PublishingStatus::Testing;
+        let s = compute(&rec(now), &p, now + time::Duration::days(5), false);
+        assert_eq!(s.grant_end, Some(GrantEnd::TestingMode));
+        assert_eq!(
+            s.grant_ends_at,
+            Some(rfc3339(now + time::Duration::days(7)))
+        );
+        assert_eq!(s.grant_seconds_left, Some(2 * 86_400));
+        assert!(!s.grant_ending_soon);
+        assert!(s.grant_note.unwrap().contains("Testing"));
+        let s = compute(
+            &rec(now),
+            &p,
+            now + time::Duration::hours(7 * 24 - 23),
+            false,
+        );
+        assert!(s.grant_ending_soon, "within 24 hours of the end");
+    }
+
+    #[test]
+    fn an_unknown_publishing_status_makes_no_testing_claim() {
         let now = OffsetDateTime::now_utc();
         let s = compute(&rec(now), &needed(), now + time::Duration::days(6), false);
-        assert!(s.testing_mode_warning.unwrap().contains("Testing"));
-        assert_eq!(s.refresh_token_age_secs, Some(6 * 86_400));
+        assert_eq!(s.grant_end, None);
+        assert_eq!(s.grant_ends_at, None);
+        let note = s.grant_note.unwrap();
+        assert!(
+            note.contains("Set this client's publishing status"),
+            "{note}"
+        );
+        assert!(!note.contains("ends this grant"), "{note}");
+        let mut p = needed();
+        p.publishing_status = PublishingStatus::InProduction;
+        assert_eq!(compute(&rec(now), &p, now, false).grant_note, None);
+    }
+
+    #[test]
+    fn time_based_access_ends_exactly_when_the_provider_said() {
+        let now = OffsetDateTime::now_utc();
+        let mut r = rec(now);
+        r.grant_expires_at = Some(now + time::Duration::hours(1));
+        let s = compute(&r, &needed(), now, false);
+        assert_eq!(s.grant_end, Some(GrantEnd::TimeBasedAccess));
+        assert_eq!(s.grant_seconds_left, Some(3600));
+        assert!(s.grant_ending_soon);
+    }
+
+    #[test]
+    fn the_refresh_margin_is_half_a_short_lifetime() {
+        assert_eq!(refresh_margin(Some(3599)), 300);
+        assert_eq!(refresh_margin(Some(60)), 30);
+        assert_eq!(refresh_margin(None), 300);
+        let now = OffsetDateTime::now_utc();
+        let mut r = rec(now);
+        r.access_lifetime_secs = Some(60);
+        r.access_expires_at = Some(now + time::Duration::seconds(60));
+        let at = |s: i64| compute(&r, &needed(), now + time::Duration::seconds(s), false).state;
+        assert_eq!(at(20), TokenState::Valid, "40 s left of 60 is not yet due");
+        assert_eq!(at(31), TokenState::Expiring);
+    }
+
+    #[test]
+    fn a_pending_revocation_offers_retry_and_says_who_has_not_confirmed() {
+        let now = OffsetDateTime::now_utc();
+        let mut r = rec(now);
+        r.standing = Standing::RevocationPending;
+        let s = compute(&r, &needed(), now, false);
+        assert_eq!(s.state, TokenState::RevocationPending);
+        assert!(
+            s.headline.contains("Google (Gmail) has not confirmed"),
+            "{}",
+            s.headline
+        );
+        assert_eq!(s.actions, vec![Action::RetryRevoke, Action::Forget]);
+        assert!(s.state.needs_person() && !s.state.can_send());
     }
 }

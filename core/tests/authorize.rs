@@ -73,9 +73,10 @@ async fn full_authorization_keeps_secrets_in_the_keychain_and_facts_in_the_store
         .unwrap()
         .starts_with("http://127.0.0.1:"));
     assert_eq!(
-        param(url, "prompt"),
-        None,
-        "first consent carries no prompt"
+        param(url, "prompt").as_deref(),
+        Some("consent"),
+        "Postern holds no refresh token for a new address, so consent is forced: a grant \
+         still live at the provider would otherwise come back without one"
     );
     assert_eq!(param(url, "client_secret"), None);
 
@@ -345,14 +346,14 @@ async fn a_grant_revoked_at_the_provider_is_detected_at_the_next_refresh_and_exp
 async fn testing_mode_expiry_after_seven_days_is_explained_as_such() {
     let h = Harness::start().await;
     h.sandbox.set_testing(&h.client_id(), true);
+    h.app
+        .set_publishing_status("sandbox", postern_core::provider::PublishingStatus::Testing)
+        .await
+        .unwrap();
     let account = h.authorize_as("grace@sandbox.test").await;
     h.advance(std::time::Duration::from_secs(6 * 86_400));
     let s = h.app.status(&account.address).await.unwrap();
-    assert!(s
-        .testing_mode_warning
-        .as_deref()
-        .unwrap()
-        .contains("Testing"));
+    assert!(s.grant_note.as_deref().unwrap().contains("Testing"));
     h.app
         .refresh_now(&account.address)
         .await

@@ -144,8 +144,16 @@ async fn the_google_client_import_keeps_the_id_in_config_and_the_secret_in_the_k
     let json = format!(
         r#"{{"installed":{{"client_id":"123-abc.apps.googleusercontent.com","project_id":"p","client_secret":"{secret}","redirect_uris":["http://localhost"]}}}}"#
     );
-    let info = app.import_google_client(&json).await.expect("imported");
+    let info = app
+        .import_google_client(&json, postern_core::provider::PublishingStatus::Testing)
+        .await
+        .expect("imported");
     assert!(info.google_client_configured);
+    assert_eq!(
+        info.providers[0].publishing_status,
+        postern_core::provider::PublishingStatus::Testing,
+        "the publishing status is asked at import and kept"
+    );
     let stored = app
         .vault()
         .get("client:google", SecretKind::ClientSecret)
@@ -165,7 +173,10 @@ async fn the_google_client_import_keeps_the_id_in_config_and_the_secret_in_the_k
         );
     }
     let bad = app
-        .import_google_client(r#"{"web":{"client_id":"x","client_secret":"y"}}"#)
+        .import_google_client(
+            r#"{"web":{"client_id":"x","client_secret":"y"}}"#,
+            Default::default(),
+        )
         .await;
     assert!(bad.unwrap_err().to_string().contains("Desktop"));
     app.vault()

@@ -10,10 +10,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use postern_core::auth::flow::{Launcher, SystemLauncher};
 use postern_core::mail::compose::Draft;
+use postern_core::provider::PublishingStatus;
 use postern_core::settings::Settings;
 use postern_core::{App, Error};
 
-use crate::{exit, foreground_sandbox, render};
+use crate::{exit, foreground_sandbox, render, startup};
 
 /// Documented in `--help` and the README.
 pub const EXIT_CODES: &str = "\
@@ -39,6 +40,11 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Work in the sandbox's world (its own data folder and keychain service, never your
+    /// real accounts'), against a running `postern sandbox`. `authorize --provider sandbox`
+    /// implies it.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
 }
 
 #[derive(Subcommand)]
@@ -95,9 +101,19 @@ pub enum Command {
         /// The client JSON file (Desktop client, "installed" form).
         #[arg(long)]
         import: Option<PathBuf>,
+        /// Where the client's project stands in Google Cloud Console (Google Auth Platform →
+        /// Audience): testing (Google ends grants 7 days after consent), production,
+        /// internal, or unknown. Alone, it changes only the status.
+        #[arg(long, value_parser = parse_publishing_status)]
+        publishing_status: Option<PublishingStatus>,
     },
     /// Run the local Google + Gmail emulator in the foreground, as provider "sandbox".
     Sandbox(foreground_sandbox::SandboxArgs),
+}
+
+fn parse_publishing_status(s: &str) -> Result<PublishingStatus, String> {
+    PublishingStatus::parse(s)
+        .ok_or_else(|| "use testing, production, internal or unknown".to_owned())
 }
 
 #[derive(Subcommand)]
@@ -137,7 +153,7 @@ pub struct SendArgs {
 }
 
 /// Runs one command; returns the exit code.
-pub fn run(command: Command) -> i32 {
+pub fn run(command: Command, sandbox: bool) -> i32 {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -145,17 +161,20 @@ pub fn run(command: Command) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(dispatch(command)) {
+    match runtime.block_on(dispatch(command, sandbox)) {
         Ok(code) => code,
         Err(e) => exit::report(&e),
     }
 }
 
-async fn dispatch(command: Command) -> Result<i32, Error> {
+async fn dispatch(command: Command, sandbox: bool) -> Result<i32, Error> {
     if let Command::Sandbox(args) = command {
         return foreground_sandbox::run(args).await;
     }
-    let app = open().await?;
+    let sandbox = sandbox
+        || std::env::var_os("POSTERN_SANDBOX").is_some()
+        || matches!(&command, Command::Authorize { provider, .. } if provider == startup::SANDBOX_PROVIDER);
+    let app = open(sandbox).await?;
     match command {
         Command::Accounts { json } => render::accounts(&app.accounts().await?, json),
         Command::Status { address, json } => match address {
@@ -194,18 +213,23 @@ async fn dispatch(command: Command) -> Result<i32, Error> {
             provider,
             id,
             import,
-        } => client(&app, &provider, id, import).await,
+            publishing_status,
+        } => client(&app, &provider, id, import, publishing_status).await,
         Command::Sandbox(_) => unreachable!("handled above"),
     }
 }
 
-/// The command line's app: the person's settings, plus the foreground sandbox while it runs.
-async fn open() -> Result<App, Error> {
-    let mut settings = Settings::from_env()?;
-    if let Some(provider) = foreground_sandbox::running_provider(&settings) {
-        settings.extra_providers.push(provider);
+/// The command line's app: the person's own, or the sandbox's world (its own data folder and
+/// keychain service) with the running `postern sandbox` as provider "sandbox".
+async fn open(sandbox: bool) -> Result<App, Error> {
+    let settings = Settings::from_env()?;
+    if !sandbox {
+        return App::open(settings).await;
     }
-    App::open(settings).await
+    let running = foreground_sandbox::running_provider(&settings);
+    let mut world = startup::sandbox_world(&settings);
+    world.extra_providers.extend(running);
+    App::open(world).await
 }
 
 async fn authorize(
@@ -341,7 +365,17 @@ async fn client(
     provider: &str,
     id: Option<String>,
     import: Option<PathBuf>,
+    status: Option<PublishingStatus>,
 ) -> Result<i32, Error> {
+    if let (None, None, Some(status)) = (&id, &import, status) {
+        app.set_publishing_status(provider, status).await?;
+        eprintln!(
+            "The publishing status of {provider}'s client is now {}.",
+            status.as_str()
+        );
+        return Ok(0);
+    }
+    let status = status.unwrap_or_default();
     if provider != "google" {
         if id.is_some() || import.is_some() {
             return Err(Error::InvalidInput {
@@ -356,11 +390,11 @@ async fn client(
         return Ok(0);
     }
     let info = match (id, import) {
-        (_, Some(path)) => app.import_google_client(&read_text(&path)?).await?,
+        (_, Some(path)) => app.import_google_client(&read_text(&path)?, status).await?,
         (Some(id), None) => {
             let secret = read_stdin("the client secret")?;
             let secret = String::from_utf8_lossy(&secret).trim().to_string();
-            app.save_google_client(&id, postern_core::Secret::new(secret))
+            app.save_google_client(&id, postern_core::Secret::new(secret), status)
                 .await?
         }
         (None, None) => {

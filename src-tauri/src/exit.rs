@@ -55,12 +55,21 @@ pub fn code(error: &Error) -> i32 {
         | "address_mismatch"
         | "audience_mismatch"
         | "id_token_invalid"
+        | "identity_missing"
+        | "email_unverified"
+        | "issuer_mismatch"
+        | "address_other_provider"
+        | "revocation_pending"
         | "invalid_client"
         | "browser_launch" => 3,
         "keychain_unavailable" | "keychain_locked" | "keychain_rejected" | "secret_too_large" => 4,
-        "network" | "token_endpoint" | "smtp_temporary" | "smtp_connection" | "send_timed_out" => 5,
-        "smtp_auth_rejected" | "smtp_quota" | "smtp_too_large" | "smtp_rejected" | "tls"
-        | "revoke_failed" => 6,
+        "network"
+        | "token_endpoint"
+        | "smtp_temporary"
+        | "smtp_connection"
+        | "send_timed_out"
+        | "revocation_not_confirmed" => 5,
+        "smtp_auth_rejected" | "smtp_quota" | "smtp_too_large" | "smtp_rejected" | "tls" => 6,
         _ => 1,
     }
 }

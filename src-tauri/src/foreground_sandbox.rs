@@ -119,7 +119,7 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Error> {
     let registration = Registration::of(&endpoints);
 
     // The client secret goes where every client secret goes: the keychain.
-    let mut with_sandbox = settings.clone();
+    let mut with_sandbox = startup::sandbox_world(&settings);
     with_sandbox
         .extra_providers
         .push(startup::sandbox_provider(&endpoints));
@@ -137,9 +137,10 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Error> {
         serde_json::to_string(&registration).map_err(internal)?
     );
     eprintln!(
-        "Sandbox running (provider \"sandbox\"). In another terminal:\n  \
+        "Sandbox running (provider \"sandbox\", in its own data folder and keychain service). \
+         In another terminal:\n  \
          postern authorize --provider sandbox\n  \
-         postern send --from tester@sandbox.test --to someone@example.com --subject Hi\n\
+         postern --sandbox send --from tester@sandbox.test --to someone@example.com --subject Hi\n\
          Stop it with Ctrl-C."
     );
     wait_for_stop().await;

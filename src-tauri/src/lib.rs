@@ -20,7 +20,7 @@ pub fn main() -> i32 {
     let cli = cli::Cli::parse();
     match cli.command {
         None => launch::desktop(),
-        Some(command) => cli::run(command),
+        Some(command) => cli::run(command, cli.sandbox),
     }
 }
 

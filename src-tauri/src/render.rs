@@ -74,14 +74,37 @@ fn print_status(s: &TokenStatus) {
     if let Some(at) = &s.last_refresh {
         println!("  last refresh {}", short_time(at));
     }
-    if let Some(w) = &s.testing_mode_warning {
-        println!("  warning: {w}");
+    if let (Some(at), Some(left)) = (&s.grant_ends_at, s.grant_seconds_left) {
+        let soon = if s.grant_ending_soon { " (soon)" } else { "" };
+        println!(
+            "  grant ends {} — in {}{soon}",
+            short_time(at),
+            countdown(left)
+        );
+    }
+    if let Some(note) = &s.grant_note {
+        println!("  note: {note}");
+    }
+    if let Some(at) = &s.revocation_next_try {
+        println!("  revocation retried {}", short_time(at));
     }
     if let Some(cause) = &s.revoked_cause {
         println!("  why: {cause}");
     }
     if let Some(e) = &s.last_error {
         println!("  last error: {}\n  what to do: {}", e.message, e.fix);
+    }
+}
+
+/// "2 days 3 hours", "5 hours 10 minutes", "40 seconds".
+fn countdown(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    let unit = |n: i64, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    match (d, h, m) {
+        (0, 0, 0) => unit(secs, "second"),
+        (0, 0, m) => unit(m, "minute"),
+        (0, h, m) => format!("{} {}", unit(h, "hour"), unit(m, "minute")),
+        (d, h, _) => format!("{} {}", unit(d, "day"), unit(h, "hour")),
     }
 }
 

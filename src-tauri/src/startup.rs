@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use postern_core::provider::{Provider, SmtpSecurity, SmtpSettings};
+use postern_core::provider::{Provider, PublishingStatus, SmtpSecurity, SmtpSettings};
 use postern_core::settings::{Mode, Settings};
 use postern_core::{App, Secret};
 use postern_sandbox::{Endpoints, Sandbox, SandboxConfig};
@@ -129,8 +129,22 @@ pub fn sandbox_provider(e: &Endpoints) -> Provider {
         },
         extra_ca_pem: Some(e.ca_cert.clone()),
         client_id: Some(e.client_id.clone()),
-        max_message_bytes: postern_core::provider::google().max_message_bytes,
+        // The sandbox registers its client "In production" (sandbox/README.md).
+        publishing_status: PublishingStatus::InProduction,
+        access_page: None,
+        ..postern_core::provider::google()
     }
+}
+
+/// The command line's sandbox world: apart from the person's accounts, as the window's
+/// sandbox mode is, so that a sandbox grant can never overwrite a real one; unlike the
+/// window's it is kept between runs (the grants die with `postern sandbox` anyway).
+pub fn sandbox_world(settings: &Settings) -> Settings {
+    let mut world = settings.clone();
+    world.mode = Mode::Sandbox;
+    world.data_dir = settings.data_dir.join("sandbox-cli");
+    world.keyring_service = format!("{}-sandbox-cli", settings.keyring_service);
+    world
 }
 
 /// Where `postern sandbox` keeps its state and its public endpoints (never the client secret).

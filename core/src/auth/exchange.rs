@@ -14,6 +14,8 @@ pub(crate) struct TokenResponse {
     /// Granted scopes, space-delimited.
     pub(crate) scope: Option<String>,
     pub(crate) id_token: Option<Secret>,
+    /// Seconds until a time-based grant ends (Google's `refresh_token_expires_in`).
+    pub(crate) refresh_token_expires_in: Option<i64>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -43,6 +45,7 @@ pub(crate) fn transport_error(what: &str, e: &reqwest::Error) -> Error {
         return Error::Tls {
             host,
             why: chain.trim_end_matches(": ").to_owned(),
+            profile: None,
         };
     }
     Error::Network {
@@ -51,7 +54,7 @@ pub(crate) fn transport_error(what: &str, e: &reqwest::Error) -> Error {
     }
 }
 
-fn parse_error(status: u16, body: &str) -> Error {
+fn parse_error(status: u16, body: &str, provider: &str) -> Error {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let error = v["error"].as_str().unwrap_or("").to_owned();
     let description = v["error_description"].as_str().unwrap_or("").to_owned();
@@ -59,10 +62,12 @@ fn parse_error(status: u16, body: &str) -> Error {
         "invalid_grant" => Error::InvalidGrant {
             cause: RevokedCause::Unknown,
             description,
+            provider: provider.to_owned(),
         },
         "admin_policy_enforced" => Error::InvalidGrant {
             cause: RevokedCause::AdminPolicy,
             description,
+            provider: provider.to_owned(),
         },
         "invalid_client" | "unauthorized_client" => Error::InvalidClient {
             description: if description.is_empty() {
@@ -70,6 +75,7 @@ fn parse_error(status: u16, body: &str) -> Error {
             } else {
                 description
             },
+            provider: provider.to_owned(),
         },
         _ => Error::TokenEndpoint {
             status,
@@ -90,14 +96,14 @@ async fn post(provider: &Provider, form: &[(&str, &str)]) -> Result<TokenRespons
         .form(form)
         .send()
         .await
-        .map_err(|e| transport_error("the token endpoint", &e))?;
+        .map_err(|e| transport_error("the token endpoint", &e).in_profile(provider))?;
     let status = resp.status().as_u16();
     let body = resp
         .text()
         .await
         .map_err(|e| transport_error("the token endpoint", &e))?;
     if status != 200 {
-        return Err(parse_error(status, &body));
+        return Err(parse_error(status, &body, &provider.label));
     }
     let v: serde_json::Value = serde_json::from_str(&body).map_err(|_| Error::TokenEndpoint {
         status,
@@ -120,6 +126,14 @@ async fn post(provider: &Provider, form: &[(&str, &str)]) -> Result<TokenRespons
         refresh_token: text("refresh_token").map(Secret::new),
         scope: text("scope"),
         id_token: text("id_token").map(Secret::new),
+        refresh_token_expires_in: v["refresh_token_expires_in"]
+            .as_i64()
+            .or_else(|| {
+                v["refresh_token_expires_in"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+            })
+            .filter(|s| *s > 0),
     })
 }
 
@@ -174,16 +188,18 @@ mod tests {
         let e = parse_error(
             400,
             r#"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#,
+            "Google (Gmail)",
         );
         assert_eq!(e.code(), "invalid_grant");
         let e = parse_error(
             401,
             r#"{"error":"invalid_client","error_description":"Unauthorized"}"#,
+            "Google (Gmail)",
         );
         assert_eq!(e.code(), "invalid_client");
-        let e = parse_error(500, r#"{"error":"internal_failure"}"#);
+        let e = parse_error(500, r#"{"error":"internal_failure"}"#, "Google (Gmail)");
         assert!(e.is_transient());
-        let e = parse_error(403, "<html>automated queries</html>");
+        let e = parse_error(403, "<html>automated queries</html>", "Google (Gmail)");
         assert!(e.is_transient());
     }
 }

@@ -149,6 +149,22 @@ pub(crate) fn consent_url(
     Ok(url.to_string())
 }
 
+/// RFC 9207: a redirect's `iss` must name the provider asked; a provider that advertises
+/// the parameter must send it.
+fn check_issuer(provider: &Provider, iss: Option<&str>) -> Result<()> {
+    let Some(expected) = provider.issuer.as_deref() else {
+        return Ok(());
+    };
+    match iss {
+        Some(got) if got == expected => Ok(()),
+        None if !provider.authorization_response_iss => Ok(()),
+        got => Err(Error::IssuerMismatch {
+            expected: expected.to_owned(),
+            got: got.unwrap_or("(none)").to_owned(),
+        }),
+    }
+}
+
 fn progress(events: &Events, phase: AuthorizePhase, url: Option<&str>, error: Option<&Error>) {
     events.publish(Event::Authorize(AuthorizeProgress {
         phase,
@@ -204,7 +220,12 @@ pub(crate) async fn run(
     let redirect_uri = loopback.redirect_uri.clone();
     loopback.close().await;
     drop(guard);
-    let Some(Caught { redirect, reply }) = ended else {
+    let Some(Caught {
+        redirect,
+        iss,
+        reply,
+    }) = ended
+    else {
         progress(events, AuthorizePhase::Cancelled, None, None);
         return Err(Error::AuthorizationCancelled);
     };
@@ -215,6 +236,9 @@ pub(crate) async fn run(
         progress(events, AuthorizePhase::Failed, None, Some(&e));
         Err(e)
     };
+    if let Err(e) = check_issuer(req.provider, iss.as_deref()) {
+        return fail(e, reply);
+    }
     match redirect {
         Redirect::Denied => fail(Error::AuthorizationDenied, reply),
         Redirect::Refused { code, description } => {

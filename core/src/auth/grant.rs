@@ -8,6 +8,7 @@ use crate::app::{blocking, App};
 use crate::auth::exchange::{self, TokenResponse};
 use crate::auth::flow::{self, FlowOutcome, FlowRequest, Launcher};
 use crate::auth::loopback::PageResult;
+use crate::auth::revoke;
 use crate::auth::validate;
 use crate::error::{Error, Result};
 use crate::events::{AuthorizePhase, AuthorizeProgress, Event};
@@ -21,7 +22,8 @@ struct Validated {
     address: String,
     scopes: Vec<String>,
     audience_ok: Option<bool>,
-    tokens: TokenResponse,
+    /// Where the address came from, for the activity log.
+    identity_source: &'static str,
 }
 
 impl App {
@@ -40,23 +42,15 @@ impl App {
     /// grant replaces the old one and the account keeps its history.
     pub async fn reauthorize(&self, address: &str, launcher: Arc<dyn Launcher>) -> Result<Account> {
         let rec = self.record(address)?;
+        if rec.standing == Standing::RevocationPending {
+            // A new grant now would overwrite the tokens the pending revocation needs.
+            return Err(Error::RevocationPending {
+                address: rec.address,
+            });
+        }
         let p = self.provider(&rec.provider)?;
         self.run_grant(&p, Some(&rec.address), Some(&rec.address), launcher)
             .await
-    }
-
-    /// Revoke and reauthorize, the one button for "I want a fresh grant": a live grant is
-    /// revoked at the provider first (so that a leaked token dies now), then consent runs
-    /// again for the same address. An account already revoked goes straight to consent.
-    pub async fn revoke_and_reauthorize(
-        &self,
-        address: &str,
-        launcher: Arc<dyn Launcher>,
-    ) -> Result<Account> {
-        if self.record(address)?.standing != Standing::Revoked {
-            self.revoke(address).await?;
-        }
-        self.reauthorize(address, launcher).await
     }
 
     /// Ends the flow in progress ("cancelled"); the port is freed.
@@ -80,11 +74,14 @@ impl App {
         // Fail before the browser opens when the keychain cannot take the result.
         let vault = self.vault.clone();
         blocking(move || vault.check()).await?;
+        // Without a refresh token of ours for the address, a provider that still holds a
+        // live grant would answer with none; forced consent makes it issue one.
+        let force_consent = expected.is_some() || !self.holds_refresh_token(login_hint).await;
         let req = FlowRequest {
             provider: p,
             client_id: &client_id,
             login_hint,
-            again: expected.is_some(),
+            again: force_consent,
             port: self.settings.loopback_port,
             timeout: self.settings.authorize_timeout,
         };
@@ -116,16 +113,28 @@ impl App {
         result
     }
 
+    /// Whether Postern holds a refresh token for the address (`None`: an unknown address).
+    async fn holds_refresh_token(&self, address: Option<&str>) -> bool {
+        let Some(address) = address else {
+            return false;
+        };
+        let vault = self.vault.clone();
+        let key = address.to_owned();
+        blocking(move || vault.get(&key, SecretKind::RefreshToken))
+            .await
+            .is_ok_and(|t| t.is_some())
+    }
+
     async fn validate_grant(
         &self,
         p: &Provider,
         client_id: &str,
-        tokens: TokenResponse,
+        tokens: &TokenResponse,
         redirect_scope: Option<String>,
     ) -> Result<Validated> {
         let now = self.settings.clock.unix();
-        let identity = match &tokens.id_token {
-            Some(t) => Some(validate::id_token_claims(t, p, client_id, now)?.email),
+        let mut identity = match &tokens.id_token {
+            Some(t) => Some(validate::id_token_claims(t, p, client_id, now)?),
             None => None,
         };
         let info = match validate::tokeninfo(p, client_id, &tokens.access_token).await {
@@ -143,11 +152,32 @@ impl App {
                 });
             }
         }
-        let address = identity
-            .or_else(|| info.as_ref().and_then(|i| i.email.clone()))
-            .ok_or_else(|| Error::IdTokenInvalid {
-                why: "neither the id_token nor tokeninfo names an email address".to_owned(),
-            })?;
+        // OpenID's default id_token names only the subject: the address is at UserInfo.
+        let mut source = "the id_token";
+        if identity.as_ref().and_then(|i| i.email.as_ref()).is_none() {
+            if let Some(i) = info.as_ref().filter(|i| i.email.is_some()) {
+                source = "tokeninfo";
+                identity = Some(validate::Identity {
+                    email: i.email.clone(),
+                    email_verified: i.email_verified,
+                });
+            } else if p.userinfo_endpoint.is_some() {
+                source = "UserInfo";
+                identity = Some(validate::userinfo(p, &tokens.access_token).await?);
+            }
+        }
+        let identity = identity.ok_or_else(|| Error::IdentityMissing {
+            provider: p.label.clone(),
+        })?;
+        let address = identity.email.ok_or_else(|| Error::IdentityMissing {
+            provider: p.label.clone(),
+        })?;
+        if identity.email_verified == Some(false) {
+            return Err(Error::EmailUnverified {
+                address,
+                provider: p.label.clone(),
+            });
+        }
         let scope = tokens
             .scope
             .clone()
@@ -158,7 +188,7 @@ impl App {
             address,
             scopes: validate::split_scopes(&scope),
             audience_ok: info.map(|i| i.audience_ok),
-            tokens,
+            identity_source: source,
         })
     }
 
@@ -179,46 +209,107 @@ impl App {
             &outcome.redirect_uri,
         )
         .await?;
+        let mut address = None;
+        let result = self
+            .accept_grant(p, client_id, &tokens, outcome.scope, expected, &mut address)
+            .await;
+        if let Err(e) = &result {
+            tracing::warn!("a new grant cannot be used ({}); revoking it", e.code());
+            let client = revoke::Client {
+                id: client_id,
+                secret: client_secret,
+            };
+            self.revoke_unusable(p, &client, &tokens, address.as_deref())
+                .await;
+        }
+        result
+    }
+
+    /// Validation and storage of a grant just obtained; `address` learns who it is for.
+    async fn accept_grant(
+        &self,
+        p: &Provider,
+        client_id: &str,
+        tokens: &TokenResponse,
+        redirect_scope: Option<String>,
+        expected: Option<&str>,
+        address: &mut Option<String>,
+    ) -> Result<Account> {
         let v = self
-            .validate_grant(p, client_id, tokens, outcome.scope)
+            .validate_grant(p, client_id, tokens, redirect_scope)
             .await?;
+        *address = Some(v.address.clone());
         if let Some(expected) = expected {
             if !v.address.eq_ignore_ascii_case(expected) {
-                self.discard_stray_grant(p, &v).await;
                 return Err(Error::AddressMismatch {
                     expected: expected.to_owned(),
                     got: v.address,
                 });
             }
         }
-        self.store_grant(p, v, expected.is_some()).await
+        if let Some(other) =
+            accounts::get(&self.store, &v.address)?.filter(|r| r.provider != p.name)
+        {
+            return Err(Error::AddressOtherProvider {
+                address: other.address,
+                provider: self.label_of(&other.provider),
+            });
+        }
+        let _held = self.grant_lock(&v.address).await?;
+        self.store_grant(p, v, tokens, expected.is_some()).await
     }
 
-    /// A grant for an address the person did not ask for: revoke it unless it is one of
-    /// ours (revoking would end that account's grant too).
-    async fn discard_stray_grant(&self, p: &Provider, v: &Validated) {
-        if accounts::get(&self.store, &v.address)
-            .ok()
-            .flatten()
-            .is_some()
-        {
+    /// Revokes a grant Postern obtained and cannot use, so no live grant is left behind;
+    /// except where the address is a working account of ours at this provider, whose grant
+    /// revoking would end too (Google ends every token of a client and account at once).
+    async fn revoke_unusable(
+        &self,
+        p: &Provider,
+        client: &revoke::Client<'_>,
+        tokens: &TokenResponse,
+        address: Option<&str>,
+    ) {
+        let ours = address
+            .and_then(|a| accounts::get(&self.store, a).ok().flatten())
+            .is_some_and(|r| r.provider == p.name && r.standing != Standing::Revoked);
+        if ours {
             return;
         }
-        let token = v.tokens.access_token.clone();
-        if let Err(e) = crate::auth::revoke::revoke(p, &token, "access_token").await {
-            tracing::warn!("could not revoke the unwanted grant: {}", e.code());
+        let (token, hint) = match &tokens.refresh_token {
+            Some(rt) => (rt, "refresh_token"),
+            None => (&tokens.access_token, "access_token"),
+        };
+        let words = match revoke::revoke(p, client, token, hint).await {
+            Ok(_) => format!("The grant just obtained could not be used, so it was revoked at {}", p.label),
+            Err(e) => format!(
+                "The grant just obtained could not be used and {} did not confirm its revocation: {}",
+                p.label,
+                e.explain().fix
+            ),
+        };
+        if let Err(e) = self
+            .activity
+            .record(address, "unusable_grant_revoked", &words, false)
+        {
+            tracing::warn!("could not log the unusable grant: {e}");
         }
     }
 
-    async fn store_grant(&self, p: &Provider, v: Validated, again: bool) -> Result<Account> {
+    async fn store_grant(
+        &self,
+        p: &Provider,
+        v: Validated,
+        tokens: &TokenResponse,
+        again: bool,
+    ) -> Result<Account> {
         let now = self.settings.clock.now();
         let previous = accounts::get(&self.store, &v.address)?;
         let address = v.address.clone();
-        let expires_at = now + time::Duration::seconds(v.tokens.expires_in);
+        let expires_at = now + time::Duration::seconds(tokens.expires_in);
         let vault = self.vault.clone();
         let key = address.clone();
-        let access = v.tokens.access_token.clone();
-        let refresh = v.tokens.refresh_token.clone();
+        let access = tokens.access_token.clone();
+        let refresh = tokens.refresh_token.clone();
         blocking(move || {
             match refresh {
                 Some(rt) => vault.put(&key, SecretKind::RefreshToken, &rt)?,
@@ -232,19 +323,19 @@ impl App {
         .await?;
         let missing = sending_scopes_missing(&p.scopes, &v.scopes);
         let rec = AccountRecord {
-            address: address.clone(),
-            provider: p.name.clone(),
             added_at: previous.as_ref().map_or(now, |r| r.added_at),
             scopes_granted: v.scopes.clone(),
             refresh_token_issued_at: Some(now),
-            last_refresh: None,
             access_expires_at: Some(expires_at),
+            access_lifetime_secs: Some(tokens.expires_in),
+            grant_expires_at: tokens
+                .refresh_token_expires_in
+                .map(|s| now + time::Duration::seconds(s)),
             standing: if missing.is_empty() {
                 Standing::Active
             } else {
                 Standing::ScopeMissing
             },
-            revoked_cause: None,
             last_error: (!missing.is_empty()).then(|| {
                 Error::ScopeMissing {
                     missing: missing.clone(),
@@ -252,7 +343,7 @@ impl App {
                 .explain()
             }),
             audience_ok: v.audience_ok,
-            testing_seen: previous.as_ref().is_some_and(|r| r.testing_seen),
+            ..AccountRecord::new(&address, &p.name, now)
         };
         accounts::save(&self.store, &rec)?;
         let (kind, words) = if again || previous.is_some() {
@@ -279,7 +370,7 @@ impl App {
         self.activity.record(
             Some(&address),
             "validated",
-            &format!("Identity from the id_token; {audience}; {scopes}"),
+            &format!("Identity from {}; {audience}; {scopes}", v.identity_source),
             missing.is_empty(),
         )?;
         self.publish(&address, true).await;
@@ -290,79 +381,5 @@ impl App {
             added_at: crate::clock::rfc3339(rec.added_at),
             status,
         })
-    }
-
-    /// Revokes the grant at the provider (RFC 7009), deletes its secrets, and marks the
-    /// account "revoked by you". The local secrets go even when the provider cannot be reached.
-    pub async fn revoke(&self, address: &str) -> Result<crate::status::TokenStatus> {
-        // Waits out a refresh in flight: finishing after us, it would store new tokens after
-        // the deletion, or record its invalid_grant over "revoked by you".
-        let slot = self.slot(address);
-        let _held = slot.lock.lock().await;
-        let mut rec = self.record(address)?;
-        let p = self.provider(&rec.provider)?;
-        let vault = self.vault.clone();
-        let key = rec.address.clone();
-        let token = blocking(move || {
-            Ok(match vault.get(&key, SecretKind::RefreshToken)? {
-                Some(rt) => Some((rt, "refresh_token")),
-                None => vault.get_access(&key)?.map(|(t, _)| (t, "access_token")),
-            })
-        })
-        .await?;
-        let remote = match &token {
-            Some((t, hint)) => crate::auth::revoke::revoke(&p, t, hint).await.map(|_| ()),
-            None => Ok(()),
-        };
-        let vault = self.vault.clone();
-        let key = rec.address.clone();
-        blocking(move || vault.delete_tokens(&key)).await?;
-        rec.standing = Standing::Revoked;
-        rec.revoked_cause = Some(crate::error::RevokedCause::RevokedByYou);
-        rec.access_expires_at = None;
-        rec.last_error = remote.as_ref().err().map(Error::explain);
-        accounts::save(&self.store, &rec)?;
-        let summary = match &remote {
-            Ok(()) => "Revoked at the provider; secrets deleted from the keychain".to_owned(),
-            Err(e) => format!(
-                "Secrets deleted; the provider could not be told: {}",
-                e.explain().message
-            ),
-        };
-        self.activity
-            .record(Some(&rec.address), "revoked", &summary, remote.is_ok())?;
-        self.publish(&rec.address, true).await;
-        remote?;
-        self.status(&rec.address).await
-    }
-
-    /// Revokes (best-effort, 5 s) and forgets the account.
-    pub async fn remove_account(&self, address: &str) -> Result<()> {
-        let rec = self.record(address)?;
-        if rec.standing != Standing::Revoked {
-            let limit = std::time::Duration::from_secs(5);
-            if let Ok(Err(e)) = tokio::time::timeout(limit, self.revoke(address)).await {
-                tracing::warn!("revoke before removal failed: {}", e.code());
-            }
-        }
-        self.forget_account(address).await
-    }
-
-    /// Deletes the account's secrets and row, without the network.
-    pub async fn forget_account(&self, address: &str) -> Result<()> {
-        let vault = self.vault.clone();
-        let key = address.to_owned();
-        blocking(move || vault.delete_tokens(&key)).await?;
-        accounts::delete(&self.store, address)?;
-        self.activity.record(
-            Some(address),
-            "removed",
-            "Account removed from Postern",
-            true,
-        )?;
-        if let Ok(all) = self.accounts().await {
-            self.events.publish(Event::Accounts(all));
-        }
-        Ok(())
     }
 }

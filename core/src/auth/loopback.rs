@@ -36,6 +36,8 @@ pub(crate) type PageResult = std::result::Result<String, Explanation>;
 /// A redirect plus the channel to tell the waiting tab how it ended.
 pub(crate) struct Caught {
     pub(crate) redirect: Redirect,
+    /// RFC 9207 `iss`, when the provider sent one.
+    pub(crate) iss: Option<String>,
     pub(crate) reply: Option<oneshot::Sender<PageResult>>,
 }
 
@@ -56,6 +58,7 @@ impl Catch {
     fn judge(&self, query: &str) -> Verdict {
         let mut state = None;
         let (mut code, mut scope, mut error, mut description) = (None, None, None, None);
+        let mut iss = None;
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
             match k.as_ref() {
                 "state" => state = Some(v.into_owned()),
@@ -63,6 +66,7 @@ impl Catch {
                 "scope" => scope = Some(v.into_owned()),
                 "error" => error = Some(v.into_owned()),
                 "error_description" => description = Some(v.into_owned()),
+                "iss" => iss = Some(v.into_owned()),
                 _ => {}
             }
         }
@@ -91,6 +95,7 @@ impl Catch {
         if tx
             .send(Caught {
                 redirect,
+                iss,
                 reply: Some(reply),
             })
             .is_err()

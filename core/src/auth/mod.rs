@@ -4,9 +4,11 @@
 pub(crate) mod exchange;
 pub mod flow;
 mod grant;
+pub(crate) mod grant_lock;
 pub(crate) mod loopback;
 pub mod pkce;
 pub(crate) mod refresher;
+mod revocation;
 pub(crate) mod revoke;
 pub(crate) mod validate;
 

@@ -1,41 +1,57 @@
-//! Keeping access tokens fresh: proactively (in the last 5 minutes, and on a 60 s timer
-//! while the app runs), one refresh in flight per account however many callers wait,
-//! backoff on 5xx and network errors, and `invalid_grant` turned into `revoked` with the
-//! likely cause.
+//! Keeping access tokens fresh: proactively (before the refresh margin, and on a 60 s timer
+//! while the app runs), one refresh in flight per account across every process however many
+//! callers wait, backoff on 5xx and network errors, and `invalid_grant` turned into
+//! `revoked` with the cause the evidence supports.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::accounts::{self, Standing};
+use crate::accounts::{self, AccountRecord, Standing};
 use crate::app::{blocking, App};
 use crate::auth::exchange;
+use crate::auth::grant_lock::{self, GrantGuard};
 use crate::error::{Error, Result, RevokedCause};
+use crate::provider::{Provider, PublishingStatus};
 use crate::secret::Secret;
-use crate::status::EXPIRING_SECS;
+use crate::status::{refresh_margin, EXPIRING_SECS, TESTING_LIFETIME_SECS};
 use crate::vault::SecretKind;
 
-/// A refresh token at least this old that dies is taken for Google's Testing-mode expiry.
-const TESTING_EXPIRY_MIN_AGE_SECS: i64 = 6 * 86_400 + 12 * 3_600;
+/// Slack for clocks when deciding that a grant died at its known end.
+const END_LEEWAY_SECS: i64 = 3_600;
 /// Tries per refresh when the provider or the network fails.
 const ATTEMPTS: u32 = 3;
 
 /// Per-account single-flight: the lock, and how many refreshes succeeded.
 #[derive(Default)]
 pub(crate) struct AccountSlot {
-    pub(crate) lock: tokio::sync::Mutex<()>,
+    pub(crate) lock: Arc<tokio::sync::Mutex<()>>,
     generation: AtomicU64,
 }
 
-/// The likely cause of an `invalid_grant` at refresh time.
-fn classify(given: RevokedCause, refresh_token_age_secs: Option<i64>) -> RevokedCause {
+/// The cause of an `invalid_grant` at refresh time: a known end that has come (time-based
+/// access, or 7 days after consent for a client the person said is in Testing), else what
+/// the provider said. Nothing is inferred from age alone.
+fn classify(
+    given: RevokedCause,
+    rec: &AccountRecord,
+    status: PublishingStatus,
+    now: time::OffsetDateTime,
+) -> RevokedCause {
     if given != RevokedCause::Unknown {
         return given;
     }
-    match refresh_token_age_secs {
-        Some(age) if age >= TESTING_EXPIRY_MIN_AGE_SECS => RevokedCause::TestingModeExpiry,
-        _ => RevokedCause::Unknown,
+    let reached = |at: time::OffsetDateTime| (at - now).whole_seconds() <= END_LEEWAY_SECS;
+    if rec.grant_expires_at.is_some_and(reached) {
+        return RevokedCause::TimeBasedAccessEnded;
     }
+    let testing_end = rec
+        .refresh_token_issued_at
+        .map(|t| t + time::Duration::seconds(TESTING_LIFETIME_SECS));
+    if status == PublishingStatus::Testing && testing_end.is_some_and(reached) {
+        return RevokedCause::TestingModeExpiry;
+    }
+    RevokedCause::Unknown
 }
 
 impl App {
@@ -47,6 +63,12 @@ impl App {
             .entry(address.to_ascii_lowercase())
             .or_default()
             .clone()
+    }
+
+    /// The account's grant lock, shared with every other Postern process.
+    pub(crate) async fn grant_lock(&self, address: &str) -> Result<GrantGuard> {
+        let local = self.slot(address).lock.clone();
+        grant_lock::acquire(local, &self.settings.data_dir, address).await
     }
 
     fn set_refreshing(&self, address: &str, on: bool) {
@@ -62,28 +84,42 @@ impl App {
         }
     }
 
-    /// The stored access token when it has more than 5 minutes left.
+    /// The stored access token while it is outside its refresh margin.
     async fn fresh_token(&self, address: &str) -> Result<Option<Secret>> {
+        let lifetime = self.record(address)?.access_lifetime_secs;
         let vault = self.vault.clone();
         let key = address.to_owned();
         let now = self.settings.clock.unix();
         let stored = blocking(move || vault.get_access(&key)).await?;
-        Ok(stored.and_then(|(tok, exp)| (exp - now > EXPIRING_SECS).then_some(tok)))
+        let margin = refresh_margin(lifetime);
+        Ok(stored.and_then(|(tok, exp)| (exp - now > margin).then_some(tok)))
     }
 
+    /// Refuses a grant that is not to be used: revoked, or with a revocation pending.
     fn refuse_if_revoked(&self, address: &str) -> Result<()> {
         let rec = self.record(address)?;
-        if rec.standing == Standing::Revoked {
-            return Err(Error::InvalidGrant {
+        match rec.standing {
+            Standing::Revoked => Err(Error::InvalidGrant {
                 cause: rec.revoked_cause.unwrap_or(RevokedCause::Unknown),
                 description: "the grant was revoked; authorize the account again".to_owned(),
-            });
+                provider: self.label_of(&rec.provider),
+            }),
+            Standing::RevocationPending => Err(Error::RevocationPending {
+                address: rec.address,
+            }),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
-    /// A fresh access token (refreshed first when less than 5 minutes are left). Refused
-    /// with `scope_missing` when the grant lacks the Gmail scope: sending could not work.
+    /// A provider's label (its name when the profile is not loaded).
+    pub(crate) fn label_of(&self, provider: &str) -> String {
+        self.provider(provider)
+            .map(|p| p.label)
+            .unwrap_or_else(|_| provider.to_owned())
+    }
+
+    /// A fresh access token (refreshed first inside its refresh margin). Refused with
+    /// `scope_missing` when the grant lacks the Gmail scope: sending could not work.
     pub async fn access_token(&self, address: &str) -> Result<Secret> {
         self.refuse_if_revoked(address)?;
         let rec = self.record(address)?;
@@ -102,7 +138,7 @@ impl App {
     /// Refreshes now, even when the token looks fresh.
     pub async fn refresh_now(&self, address: &str) -> Result<crate::status::TokenStatus> {
         self.refuse_if_revoked(address)?;
-        let seen = self.slot(address).generation.load(Ordering::SeqCst);
+        let seen = self.refresh_mark(address);
         self.refresh_single_flight(address, Some(seen)).await?;
         self.status(address).await
     }
@@ -111,21 +147,29 @@ impl App {
     /// any caller already refreshing). On `invalid_grant` the account turns revoked.
     pub(crate) async fn refresh_after_rejection(&self, address: &str) -> Result<Secret> {
         self.refuse_if_revoked(address)?;
-        let seen = self.slot(address).generation.load(Ordering::SeqCst);
+        let seen = self.refresh_mark(address);
         self.refresh_single_flight(address, Some(seen)).await
     }
 
-    /// `force_after`: refresh unless another refresh succeeded since that generation;
-    /// `None`: refresh unless the stored token is fresh by now.
+    /// What identifies the last refresh: this process's count and the stored refresh time,
+    /// which another process moves.
+    fn refresh_mark(&self, address: &str) -> (u64, Option<time::OffsetDateTime>) {
+        let generation = self.slot(address).generation.load(Ordering::SeqCst);
+        let last = self.record(address).ok().and_then(|r| r.last_refresh);
+        (generation, last)
+    }
+
+    /// `force_after`: refresh unless another refresh (here or in another process) succeeded
+    /// since that mark; `None`: refresh unless the stored token is fresh by now.
     async fn refresh_single_flight(
         &self,
         address: &str,
-        force_after: Option<u64>,
+        force_after: Option<(u64, Option<time::OffsetDateTime>)>,
     ) -> Result<Secret> {
         let slot = self.slot(address);
-        let _held = slot.lock.lock().await;
+        let _held = self.grant_lock(address).await?;
         let someone_refreshed = match force_after {
-            Some(seen) => slot.generation.load(Ordering::SeqCst) != seen,
+            Some(seen) => self.refresh_mark(address) != seen,
             None => true,
         };
         if someone_refreshed {
@@ -166,7 +210,7 @@ impl App {
         };
         match outcome {
             Ok(resp) => self.refreshed(address, resp).await,
-            Err(e) => Err(self.refresh_failed(address, e).await),
+            Err(e) => Err(self.refresh_failed(address, &provider, e).await),
         }
     }
 
@@ -177,12 +221,13 @@ impl App {
         let key = address.to_owned();
         let token = resp.access_token.clone();
         let rotated = resp.refresh_token.clone();
+        // A rotated refresh token first: the old one is dead at the provider already, so
+        // losing the new one would lose the grant; an access token can always be had again.
         blocking(move || {
-            vault.put_access(&key, &token, expires_at.unix_timestamp())?;
-            match rotated {
-                Some(rt) => vault.put(&key, SecretKind::RefreshToken, &rt),
-                None => Ok(()),
+            if let Some(rt) = rotated {
+                vault.put(&key, SecretKind::RefreshToken, &rt)?;
             }
+            vault.put_access(&key, &token, expires_at.unix_timestamp())
         })
         .await?;
         let mut rec = self.record(address)?;
@@ -191,43 +236,55 @@ impl App {
         }
         rec.last_refresh = Some(now);
         rec.access_expires_at = Some(expires_at);
+        rec.access_lifetime_secs = Some(resp.expires_in);
+        if let Some(secs) = resp.refresh_token_expires_in {
+            rec.grant_expires_at = Some(now + time::Duration::seconds(secs));
+        }
         if rec.standing == Standing::Error {
             rec.standing = Standing::Active;
         }
         rec.last_error = None;
         accounts::save(&self.store, &rec)?;
-        let mins = (resp.expires_in + 59) / 60;
+        let lifetime = if resp.expires_in < 120 {
+            format!("{} seconds", resp.expires_in)
+        } else {
+            format!("{} minutes", (resp.expires_in + 59) / 60)
+        };
         self.activity.record(
             Some(address),
             "refreshed",
-            &format!("Access token refreshed; valid for {mins} minutes"),
+            &format!("Access token refreshed; valid for {lifetime}"),
             true,
         )?;
         Ok(resp.access_token)
     }
 
     /// Records a failed refresh; returns the error to give the caller.
-    async fn refresh_failed(&self, address: &str, e: Error) -> Error {
+    async fn refresh_failed(&self, address: &str, provider: &Provider, e: Error) -> Error {
         let Ok(mut rec) = self.record(address) else {
             return e;
         };
         let now = self.settings.clock.now();
         let e = match e {
-            Error::InvalidGrant { cause, description } => {
-                let age = rec
-                    .refresh_token_issued_at
-                    .map(|t| (now - t).whole_seconds());
-                let cause = classify(cause, age);
+            Error::InvalidGrant {
+                cause,
+                description,
+                provider: label,
+            } => {
+                let cause = classify(cause, &rec, provider.publishing_status, now);
                 rec.standing = Standing::Revoked;
                 rec.revoked_cause = Some(cause);
                 rec.access_expires_at = None;
-                rec.testing_seen |= cause == RevokedCause::TestingModeExpiry;
                 let vault = self.vault.clone();
                 let key = address.to_owned();
                 if let Err(del) = blocking(move || vault.delete_tokens(&key)).await {
                     tracing::warn!("could not delete dead tokens: {del}");
                 }
-                Error::InvalidGrant { cause, description }
+                Error::InvalidGrant {
+                    cause,
+                    description,
+                    provider: label,
+                }
             }
             other => {
                 rec.standing = Standing::Error;
@@ -259,6 +316,7 @@ impl App {
             loop {
                 tick.tick().await;
                 app.refresh_due().await;
+                app.retry_due_revocations().await;
             }
         });
         // mail: the send issue starts the outbox worker here.
@@ -270,8 +328,10 @@ impl App {
         let Ok(all) = accounts::all(&self.store) else {
             return;
         };
-        let soon = self.settings.clock.now() + time::Duration::seconds(EXPIRING_SECS + 60);
+        let now = self.settings.clock.now();
         for rec in all {
+            let margin = refresh_margin(rec.access_lifetime_secs).min(EXPIRING_SECS);
+            let soon = now + time::Duration::seconds(margin + 60);
             let due = rec.access_expires_at.is_none_or(|t| t <= soon);
             if matches!(rec.standing, Standing::Active | Standing::Error) && due {
                 if let Err(e) = self.refresh_single_flight(&rec.address, None).await {
@@ -286,20 +346,41 @@ impl App {
 mod tests {
     use super::*;
 
+    fn rec(now: time::OffsetDateTime, age_days: i64) -> AccountRecord {
+        AccountRecord {
+            refresh_token_issued_at: Some(now - time::Duration::days(age_days)),
+            ..AccountRecord::new("a@b.test", "google", now)
+        }
+    }
+
     #[test]
-    fn a_week_old_token_that_dies_is_testing_mode() {
-        let day = 86_400;
+    fn testing_mode_is_named_only_for_a_testing_client_whose_week_is_over() {
+        let now = time::OffsetDateTime::now_utc();
+        let unknown = RevokedCause::Unknown;
+        let testing = PublishingStatus::Testing;
         assert_eq!(
-            classify(RevokedCause::Unknown, Some(7 * day)),
+            classify(unknown, &rec(now, 7), testing, now),
             RevokedCause::TestingModeExpiry
         );
+        assert_eq!(classify(unknown, &rec(now, 2), testing, now), unknown);
         assert_eq!(
-            classify(RevokedCause::Unknown, Some(2 * day)),
-            RevokedCause::Unknown
+            classify(unknown, &rec(now, 8), PublishingStatus::InProduction, now),
+            unknown,
+            "a published app's week-old grant that dies was revoked, not Testing"
         );
         assert_eq!(
-            classify(RevokedCause::AdminPolicy, Some(7 * day)),
+            classify(unknown, &rec(now, 30), PublishingStatus::Unknown, now),
+            unknown
+        );
+        assert_eq!(
+            classify(RevokedCause::AdminPolicy, &rec(now, 7), testing, now),
             RevokedCause::AdminPolicy
+        );
+        let mut timed = rec(now, 1);
+        timed.grant_expires_at = Some(now - time::Duration::minutes(1));
+        assert_eq!(
+            classify(unknown, &timed, PublishingStatus::InProduction, now),
+            RevokedCause::TimeBasedAccessEnded
         );
     }
 }

@@ -1,9 +1,13 @@
-//! RFC 7009 revocation (google-protocol.md §7): `POST token=…`. Google answers 400
-//! `invalid_token` for a token that is already dead, which counts as done.
+//! RFC 7009 revocation: `POST token=…&token_type_hint=…`, with the client authentication the
+//! profile names (docs/google.md says why Google's is none). Only a 200, or Google's 400
+//! `invalid_token` for a token already dead, confirms; everything else is "not confirmed".
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 
 use crate::auth::exchange::transport_error;
 use crate::error::{Error, Result};
-use crate::provider::Provider;
+use crate::provider::{ClientAuth, Provider};
 use crate::secret::Secret;
 
 /// How the provider took the revocation.
@@ -15,15 +19,48 @@ pub(crate) enum Revoked {
     AlreadyDead,
 }
 
-/// Revokes `token` (refresh or access; either ends the whole grant at Google).
-pub(crate) async fn revoke(provider: &Provider, token: &Secret, hint: &str) -> Result<Revoked> {
-    let resp = provider
-        .http_client()?
-        .post(&provider.revocation_endpoint)
-        .form(&[("token", token.expose()), ("token_type_hint", hint)])
-        .send()
-        .await
-        .map_err(|e| transport_error("the revocation endpoint", &e))?;
+/// The client, as the revocation request names it.
+pub(crate) struct Client<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) secret: &'a Secret,
+}
+
+/// RFC 6749 §2.3.1: Basic credentials are the form-urlencoded id and secret.
+fn basic(client: &Client<'_>) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", enc(client.id), enc(client.secret.expose()));
+    format!("Basic {}", STANDARD.encode(pair))
+}
+
+/// Revokes `token` (refresh or access; at Google either ends the whole grant). An error means
+/// the provider did not confirm: the grant may still be live.
+pub(crate) async fn revoke(
+    provider: &Provider,
+    client: &Client<'_>,
+    token: &Secret,
+    hint: &str,
+) -> Result<Revoked> {
+    let not_confirmed = |why: String| Error::RevocationNotConfirmed {
+        provider: provider.label.clone(),
+        why,
+        access_page: provider.access_page.clone(),
+    };
+    let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
+    let mut req = provider.http_client()?.post(&provider.revocation_endpoint);
+    match provider.revocation_auth {
+        ClientAuth::ClientSecretBasic => {
+            req = req.header(reqwest::header::AUTHORIZATION, basic(client));
+        }
+        ClientAuth::ClientSecretPost => {
+            form.push(("client_id", client.id));
+            form.push(("client_secret", client.secret.expose()));
+        }
+        ClientAuth::None => {}
+    }
+    let resp = req.form(&form).send().await.map_err(|e| {
+        let cause = transport_error("the revocation endpoint", &e);
+        not_confirmed(cause.explain().message)
+    })?;
     let status = resp.status().as_u16();
     if status == 200 {
         return Ok(Revoked::Now);
@@ -33,7 +70,12 @@ pub(crate) async fn revoke(provider: &Provider, token: &Secret, hint: &str) -> R
     if status == 400 && error == "invalid_token" {
         return Ok(Revoked::AlreadyDead);
     }
-    Err(Error::RevokeFailed {
-        why: format!("the provider answered {status} {error}"),
-    })
+    let words = match (status, error) {
+        (401, _) | (_, "invalid_client") => format!(
+            "it answered {status} {error}: it did not accept Postern's client credentials at revocation"
+        ),
+        (s, _) if s >= 500 || s == 429 => format!("it answered {status}: it is busy or failing"),
+        _ => format!("it answered {status} {error}"),
+    };
+    Err(not_confirmed(words))
 }

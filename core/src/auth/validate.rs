@@ -13,10 +13,13 @@ use crate::secret::Secret;
 /// Leeway for clock differences when checking `exp`.
 const LEEWAY_SECS: i64 = 300;
 
-/// What the id_token says.
+/// What the id_token says about who signed in.
 #[derive(Debug, Clone)]
 pub(crate) struct Identity {
-    pub(crate) email: String,
+    /// The address, when the id_token carries one (OpenID's default id_token does not).
+    pub(crate) email: Option<String>,
+    /// `email_verified`, when given.
+    pub(crate) email_verified: Option<bool>,
 }
 
 /// Reads and checks the id_token's claims. The token came straight from the token endpoint
@@ -64,12 +67,56 @@ pub(crate) fn id_token_claims(
     if exp + LEEWAY_SECS < now_unix {
         return Err(bad("it has expired"));
     }
-    let email = claims["email"]
-        .as_str()
-        .filter(|e| e.contains('@'))
-        .ok_or_else(|| bad("it names no email address (was the email permission unticked?)"))?;
     Ok(Identity {
-        email: email.to_ascii_lowercase(),
+        email: claims["email"]
+            .as_str()
+            .filter(|e| e.contains('@'))
+            .map(str::to_ascii_lowercase),
+        email_verified: verified(&claims["email_verified"]),
+    })
+}
+
+/// `email_verified` is a boolean in id_tokens and UserInfo, a string in Google's tokeninfo.
+fn verified(v: &serde_json::Value) -> Option<bool> {
+    match v {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => Some(s == "true"),
+        _ => None,
+    }
+}
+
+/// Asks the OpenID UserInfo endpoint (Bearer) who the access token belongs to.
+pub(crate) async fn userinfo(provider: &Provider, access_token: &Secret) -> Result<Identity> {
+    let Some(endpoint) = &provider.userinfo_endpoint else {
+        return Err(Error::IdentityMissing {
+            provider: provider.label.clone(),
+        });
+    };
+    let resp = provider
+        .http_client()?
+        .get(endpoint)
+        .bearer_auth(access_token.expose())
+        .send()
+        .await
+        .map_err(|e| transport_error("the UserInfo endpoint", &e).in_profile(provider))?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return Err(Error::TokenEndpoint {
+            status,
+            error: "userinfo".to_owned(),
+            description: format!("the UserInfo endpoint answered {status}"),
+        });
+    }
+    let v: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|e| transport_error("the UserInfo endpoint", &e))?;
+    Ok(Identity {
+        email: v["email"]
+            .as_str()
+            .filter(|e| e.contains('@'))
+            .map(str::to_ascii_lowercase),
+        email_verified: verified(&v["email_verified"]),
     })
 }
 
@@ -78,6 +125,7 @@ pub(crate) fn id_token_claims(
 pub(crate) struct TokenInfo {
     pub(crate) audience_ok: bool,
     pub(crate) email: Option<String>,
+    pub(crate) email_verified: Option<bool>,
     pub(crate) scope: Option<String>,
 }
 
@@ -96,7 +144,7 @@ pub(crate) async fn tokeninfo(
         .form(&[("access_token", access_token.expose())])
         .send()
         .await
-        .map_err(|e| transport_error("tokeninfo", &e))?;
+        .map_err(|e| transport_error("tokeninfo", &e).in_profile(provider))?;
     let status = resp.status().as_u16();
     let v: serde_json::Value = resp
         .json()
@@ -117,6 +165,7 @@ pub(crate) async fn tokeninfo(
     Ok(Some(TokenInfo {
         audience_ok: aud == client_id && azp == client_id,
         email: v["email"].as_str().map(str::to_ascii_lowercase),
+        email_verified: verified(&v["email_verified"]),
         scope: v["scope"].as_str().map(str::to_owned),
     }))
 }
@@ -153,8 +202,17 @@ mod tests {
         assert_eq!(
             id_token_claims(&jwt(good.clone()), &p, "me", now)
                 .unwrap()
-                .email,
-            "a@gmail.com"
+                .email
+                .as_deref(),
+            Some("a@gmail.com")
+        );
+        let mut sub_only = good.clone();
+        sub_only.as_object_mut().unwrap().remove("email");
+        sub_only["sub"] = "1234".into();
+        let id = id_token_claims(&jwt(sub_only), &p, "me", now).unwrap();
+        assert_eq!(
+            id.email, None,
+            "OpenID's default id_token names only the subject"
         );
         let e = id_token_claims(&jwt(good.clone()), &p, "someone-else", now).unwrap_err();
         assert_eq!(e.code(), "audience_mismatch");

@@ -152,6 +152,7 @@ impl Pool {
                     return Err(Error::Tls {
                         host: ep.host.clone(),
                         why: "the server does not offer STARTTLS, and Postern never signs in without TLS".into(),
+                        profile: None,
                     });
                 }
                 conn.starttls(tls_parameters(ep)?, &hello)
@@ -214,6 +215,7 @@ async fn implicit_tls(ep: &SmtpEndpoint, tcp: TcpStream) -> Result<TlsTcp> {
             Error::Tls {
                 host: ep.host.clone(),
                 why: e.to_string(),
+                profile: None,
             }
         } else {
             Error::SmtpConnection {

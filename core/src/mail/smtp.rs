@@ -190,6 +190,7 @@ pub fn tls_parameters(endpoint: &SmtpEndpoint) -> Result<TlsParameters> {
     builder.build_rustls().map_err(|e| Error::Tls {
         host: endpoint.host.clone(),
         why: e.to_string(),
+        profile: None,
     })
 }
 
@@ -204,6 +205,7 @@ pub fn explain(e: &lettre::transport::smtp::Error, host: &str) -> Error {
         return Error::Tls {
             host: host.to_string(),
             why: if text.is_empty() { e.to_string() } else { text },
+            profile: None,
         };
     }
     Error::SmtpConnection { why: e.to_string() }

@@ -29,6 +29,7 @@ fn needs_authorization(e: &Error) -> bool {
             | Error::ScopeMissing { .. }
             | Error::InvalidClient { .. }
             | Error::GoogleClientMissing
+            | Error::RevocationPending { .. }
     )
 }
 

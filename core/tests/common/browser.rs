@@ -114,6 +114,8 @@ pub struct Plan {
     pub decision: Decision,
     /// Before consenting, visit the loopback with a forged redirect and a favicon request.
     pub forge_first: bool,
+    /// Time-based access chosen on the consent page (`#access-duration`, in seconds).
+    pub access_duration: Option<&'static str>,
 }
 
 impl Plan {
@@ -124,6 +126,7 @@ impl Plan {
             untick: Vec::new(),
             decision: Decision::Allow,
             forge_first: false,
+            access_duration: None,
         }
     }
 }
@@ -248,6 +251,15 @@ async fn drive(
         if cb.is_selected().await.map_err(e("checkbox"))? {
             cb.click().await.map_err(e("untick"))?;
         }
+    }
+    if let Some(secs) = plan.access_duration {
+        let sel = format!("#access-duration option[value=\"{secs}\"]");
+        c.find(Locator::Css(&sel))
+            .await
+            .map_err(e(&sel))?
+            .click()
+            .await
+            .map_err(e("choose the access duration"))?;
     }
     let button = match plan.decision {
         Decision::Allow => "#allow",

@@ -74,6 +74,9 @@ pub struct Options {
     pub loopback_port: Option<u16>,
     /// How long the browser flow may take.
     pub authorize_timeout: std::time::Duration,
+    /// More provider profiles, made from the sandbox's endpoints (their client secret is the
+    /// sandbox's too).
+    pub more_providers: fn(&postern_sandbox::Endpoints) -> Vec<postern_core::provider::Provider>,
 }
 
 impl Default for Options {
@@ -81,6 +84,7 @@ impl Default for Options {
         Options {
             loopback_port: None,
             authorize_timeout: std::time::Duration::from_secs(60),
+            more_providers: |_| Vec::new(),
         }
     }
 }
@@ -109,6 +113,9 @@ impl Harness {
             sandbox.endpoints(),
             SmtpSecurity::ImplicitTls,
         )];
+        let more = (opts.more_providers)(sandbox.endpoints());
+        let more_names: Vec<String> = more.iter().map(|p| p.name.clone()).collect();
+        settings.extra_providers.extend(more);
         settings.mode = Mode::Sandbox;
         settings.loopback_port = opts.loopback_port;
         settings.authorize_timeout = opts.authorize_timeout;
@@ -116,6 +123,10 @@ impl Harness {
         let client_secret = sandbox.endpoints().client_secret.clone();
         app.set_client_secret("sandbox", Secret::new(client_secret.clone()))
             .expect("the client secret goes to the keychain");
+        for name in &more_names {
+            app.set_client_secret(name, Secret::new(client_secret.clone()))
+                .expect("the client secret goes to the keychain");
+        }
         Harness {
             sandbox,
             app,
@@ -199,7 +210,9 @@ impl Harness {
         for a in self.app.accounts().await.unwrap_or_default() {
             let _ = v.delete_tokens(&a.address);
         }
-        let _ = v.delete("client:sandbox", SecretKind::ClientSecret);
+        for p in self.app.info().providers {
+            let _ = v.delete(&format!("client:{}", p.name), SecretKind::ClientSecret);
+        }
         let browser = self.browser.lock().unwrap().take();
         if let Some(b) = browser {
             b.close().await;

@@ -1,7 +1,7 @@
 //! The sandbox as a provider profile (what the shell builds in sandbox mode), shared by the
 //! authorize suites (`common`) and the send suites (`send_support`).
 
-use postern_core::provider::{self, Provider, SmtpSecurity, SmtpSettings};
+use postern_core::provider::{self, Provider, PublishingStatus, SmtpSecurity, SmtpSettings};
 use postern_sandbox::Endpoints;
 
 /// A profile for the sandbox at `ep`, sending on its port for `security`.
@@ -27,6 +27,9 @@ pub fn sandbox_provider(ep: &Endpoints, security: SmtpSecurity) -> Provider {
         },
         extra_ca_pem: Some(ep.ca_cert.clone()),
         client_id: Some(ep.client_id.clone()),
-        max_message_bytes: provider::google().max_message_bytes,
+        // The sandbox registers its client "In production".
+        publishing_status: PublishingStatus::InProduction,
+        access_page: None,
+        ..provider::google()
     }
 }

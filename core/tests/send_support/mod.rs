@@ -221,6 +221,7 @@ impl SandboxHooks {
             return Err(Error::InvalidGrant {
                 cause: RevokedCause::Unknown,
                 description: body["error_description"].as_str().unwrap_or("").into(),
+                provider: "Sandbox".into(),
             });
         }
         let access = body["access_token"].as_str().ok_or(Error::TokenEndpoint {

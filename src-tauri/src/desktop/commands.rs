@@ -8,6 +8,7 @@ use postern_core::activity::Activity;
 use postern_core::auth::flow::SystemLauncher;
 use postern_core::mail::compose::Draft;
 use postern_core::outbox::OutboxItem;
+use postern_core::provider::PublishingStatus;
 use postern_core::status::{Account, TokenStatus};
 use postern_core::AppInfo;
 use postern_core::{App, Error, Secret};
@@ -72,6 +73,20 @@ pub async fn remove_account(app: State<'_, App>, address: String) -> Result<()> 
 }
 
 #[tauri::command]
+pub async fn forget_account(app: State<'_, App>, address: String) -> Result<()> {
+    app.forget_account(&address).await
+}
+
+#[tauri::command]
+pub async fn set_publishing_status(
+    app: State<'_, App>,
+    provider: String,
+    status: PublishingStatus,
+) -> Result<AppInfo> {
+    app.set_publishing_status(&provider, status).await
+}
+
+#[tauri::command]
 pub async fn send(app: State<'_, App>, draft: Draft) -> Result<OutboxItem> {
     app.send(draft).await
 }
@@ -101,19 +116,24 @@ pub async fn save_google_client(
     app: State<'_, App>,
     client_id: String,
     client_secret: String,
+    publishing_status: PublishingStatus,
 ) -> Result<AppInfo> {
     startup::app_for_google_client(&app)
         .await?
-        .save_google_client(&client_id, Secret::new(client_secret))
+        .save_google_client(&client_id, Secret::new(client_secret), publishing_status)
         .await?;
     Ok(app.info())
 }
 
 #[tauri::command]
-pub async fn import_google_client(app: State<'_, App>, json: String) -> Result<AppInfo> {
+pub async fn import_google_client(
+    app: State<'_, App>,
+    json: String,
+    publishing_status: PublishingStatus,
+) -> Result<AppInfo> {
     startup::app_for_google_client(&app)
         .await?
-        .import_google_client(&json)
+        .import_google_client(&json, publishing_status)
         .await?;
     Ok(app.info())
 }

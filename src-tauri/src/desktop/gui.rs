@@ -39,6 +39,8 @@ pub fn run() -> i32 {
             commands::list_activity,
             commands::save_google_client,
             commands::import_google_client,
+            commands::set_publishing_status,
+            commands::forget_account,
             commands::open_compose,
         ])
         .setup(|tauri_app| {

@@ -1,0 +1,246 @@
+//! Revoking a grant so that it is really gone: the local tokens are deleted only once the
+//! provider confirmed (200, or "already dead"). Until then the account is *revocation
+//! pending*: its tokens stay in the keychain, unused, and the revocation is retried with
+//! backoff by whichever Postern process runs the background work, or now by the person.
+//! Removing an account and revoke-and-reauthorize follow the same rule.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::accounts::{self, AccountRecord, Standing};
+use crate::app::{blocking, App};
+use crate::auth::flow::Launcher;
+use crate::auth::revoke::{self, Client};
+use crate::error::{Error, Result, RevokedCause};
+use crate::events::Event;
+use crate::provider::{ClientAuth, Provider};
+use crate::secret::Secret;
+use crate::status::{Account, TokenStatus};
+use crate::vault::SecretKind;
+
+/// The first retry of a pending revocation comes after this long; each next one after
+/// twice as long, up to [`RETRY_CAP_SECS`].
+const RETRY_FIRST_SECS: i64 = 60;
+const RETRY_CAP_SECS: i64 = 3_600;
+
+fn retry_delay(attempts: u32) -> i64 {
+    let doublings = attempts.saturating_sub(1).min(16);
+    (RETRY_FIRST_SECS << doublings).min(RETRY_CAP_SECS)
+}
+
+impl App {
+    /// Revokes the grant at the provider (RFC 7009) and, once the provider confirmed,
+    /// deletes its tokens and marks the account "revoked by you". When the provider cannot
+    /// be reached or refuses, the account is *revocation pending* and this returns
+    /// [`Error::RevocationNotConfirmed`].
+    pub async fn revoke(&self, address: &str) -> Result<TokenStatus> {
+        self.revoke_and_settle(address).await?;
+        self.status(address).await
+    }
+
+    /// Revokes (confirmed) and forgets the account. While the provider does not confirm,
+    /// the account stays, marked to be removed once it does.
+    pub async fn remove_account(&self, address: &str) -> Result<()> {
+        let mut rec = self.record(address)?;
+        if rec.standing == Standing::Revoked {
+            return self.forget_account(address).await;
+        }
+        rec.remove_after_revoke = true;
+        accounts::save(&self.store, &rec)?;
+        self.revoke_and_settle(address).await.map(|_| ())
+    }
+
+    /// Revoke and reauthorize, the one button for "I want a fresh grant": a live grant is
+    /// revoked at the provider first (so that a leaked token dies now), then consent runs
+    /// again for the same address. Consent does not start while the revocation is
+    /// unconfirmed: the old grant would live on beside the new one.
+    pub async fn revoke_and_reauthorize(
+        &self,
+        address: &str,
+        launcher: Arc<dyn Launcher>,
+    ) -> Result<Account> {
+        if self.record(address)?.standing != Standing::Revoked {
+            self.revoke_and_settle(address).await?;
+        }
+        self.reauthorize(address, launcher).await
+    }
+
+    /// Tries every pending revocation whose time has come (the background timer).
+    pub(crate) async fn retry_due_revocations(&self) {
+        let Ok(all) = accounts::all(&self.store) else {
+            return;
+        };
+        let now = self.settings.clock.now();
+        for rec in all {
+            let due = rec.revocation_next_try.is_none_or(|t| t <= now);
+            if rec.standing == Standing::RevocationPending && due {
+                if let Err(e) = self.revoke_and_settle(&rec.address).await {
+                    tracing::info!("pending revocation not confirmed yet: {}", e.code());
+                }
+            }
+        }
+    }
+
+    /// Deletes the account's secrets and row, without the network (the "Forget" action).
+    pub async fn forget_account(&self, address: &str) -> Result<()> {
+        let vault = self.vault.clone();
+        let key = address.to_owned();
+        blocking(move || vault.delete_tokens(&key)).await?;
+        accounts::delete(&self.store, address)?;
+        self.activity.record(
+            Some(address),
+            "removed",
+            "Account removed from Postern",
+            true,
+        )?;
+        if let Ok(all) = self.accounts().await {
+            self.events.publish(Event::Accounts(all));
+        }
+        Ok(())
+    }
+
+    /// One revocation attempt under the grant lock, and what follows from its outcome.
+    async fn revoke_and_settle(&self, address: &str) -> Result<()> {
+        let guard = self.grant_lock(address).await?;
+        let mut rec = self.record(address)?;
+        if rec.standing == Standing::Revoked {
+            drop(guard);
+            return self.finish_removal(&rec).await;
+        }
+        let p = self.provider(&rec.provider)?;
+        let outcome = self.revoke_remote(&p, &rec.address).await;
+        let result = match outcome {
+            Ok(told) => self.revoked_here(&mut rec, &p, told).await,
+            Err(e) => Err(self.revocation_pending(&mut rec, e)),
+        };
+        drop(guard);
+        self.publish(&rec.address, true).await;
+        result?;
+        self.finish_removal(&rec).await
+    }
+
+    async fn finish_removal(&self, rec: &AccountRecord) -> Result<()> {
+        if rec.remove_after_revoke {
+            self.forget_account(&rec.address).await?;
+        }
+        Ok(())
+    }
+
+    /// Asks the provider; `Ok(true)` when it confirmed, `Ok(false)` when Postern holds no
+    /// token to revoke with (deleted from the keychain), so the provider cannot be told.
+    async fn revoke_remote(&self, p: &Provider, address: &str) -> Result<bool> {
+        let vault = self.vault.clone();
+        let key = address.to_owned();
+        let token = blocking(move || {
+            Ok(match vault.get(&key, SecretKind::RefreshToken)? {
+                Some(rt) => Some((rt, "refresh_token")),
+                None => vault.get_access(&key)?.map(|(t, _)| (t, "access_token")),
+            })
+        })
+        .await?;
+        let Some((token, hint)) = token else {
+            return Ok(false);
+        };
+        let (id, secret) = self.revocation_client(p).await?;
+        let client = Client {
+            id: &id,
+            secret: &secret,
+        };
+        revoke::revoke(p, &client, &token, hint).await?;
+        Ok(true)
+    }
+
+    /// The client credentials revocation needs: the secret only when the profile
+    /// authenticates there (a missing one is a reason the revocation cannot be confirmed).
+    async fn revocation_client(&self, p: &Provider) -> Result<(String, Secret)> {
+        if p.revocation_auth == ClientAuth::None {
+            return Ok((p.client_id.clone().unwrap_or_default(), Secret::new("")));
+        }
+        self.client_for(p)
+            .await
+            .map_err(|e| Error::RevocationNotConfirmed {
+                provider: p.label.clone(),
+                why: format!(
+                    "Postern cannot authenticate there: {}",
+                    e.explain().message.trim_end_matches('.')
+                ),
+                access_page: p.access_page.clone(),
+            })
+    }
+
+    async fn revoked_here(
+        &self,
+        rec: &mut AccountRecord,
+        p: &Provider,
+        provider_told: bool,
+    ) -> Result<()> {
+        let vault = self.vault.clone();
+        let key = rec.address.clone();
+        blocking(move || vault.delete_tokens(&key)).await?;
+        rec.standing = Standing::Revoked;
+        rec.revoked_cause = Some(RevokedCause::RevokedByYou);
+        rec.access_expires_at = None;
+        rec.revocation_attempts = 0;
+        rec.revocation_next_try = None;
+        rec.last_error = (!provider_told).then(|| {
+            Error::RevocationNotConfirmed {
+                provider: p.label.clone(),
+                why: "Postern holds no token of this grant any more (it was removed from the keychain), so it could not ask".to_owned(),
+                access_page: p.access_page.clone(),
+            }
+            .explain()
+        });
+        accounts::save(&self.store, rec)?;
+        let summary = if provider_told {
+            format!("Revoked at {}; tokens deleted from the keychain", p.label)
+        } else {
+            format!(
+                "Marked revoked; {} could not be asked (no token left in the keychain)",
+                p.label
+            )
+        };
+        self.activity
+            .record(Some(&rec.address), "revoked", &summary, provider_told)?;
+        Ok(())
+    }
+
+    /// Records an unconfirmed revocation: tokens kept, retried later.
+    fn revocation_pending(&self, rec: &mut AccountRecord, e: Error) -> Error {
+        let now: OffsetDateTime = self.settings.clock.now();
+        rec.standing = Standing::RevocationPending;
+        rec.revocation_attempts = rec.revocation_attempts.saturating_add(1);
+        rec.revocation_next_try =
+            Some(now + time::Duration::seconds(retry_delay(rec.revocation_attempts)));
+        rec.last_error = Some(e.explain());
+        if let Err(s) = accounts::save(&self.store, rec) {
+            tracing::warn!("could not record the pending revocation: {s}");
+        }
+        let summary = format!(
+            "Revocation not confirmed (try {}); tokens kept and not used: {}",
+            rec.revocation_attempts,
+            e.explain().message
+        );
+        if let Err(a) =
+            self.activity
+                .record(Some(&rec.address), "revocation_pending", &summary, false)
+        {
+            tracing::warn!("could not log the pending revocation: {a}");
+        }
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay;
+
+    #[test]
+    fn pending_revocations_back_off_to_an_hour() {
+        assert_eq!(retry_delay(1), 60);
+        assert_eq!(retry_delay(2), 120);
+        assert_eq!(retry_delay(6), 1_920);
+        assert_eq!(retry_delay(7), 3_600);
+        assert_eq!(retry_delay(400), 3_600);
+    }
+}
