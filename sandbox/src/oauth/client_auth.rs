@@ -2,7 +2,7 @@
 //! secret (`client_secret_basic`), or both in the form body (`client_secret_post`).
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -65,35 +65,55 @@ pub(crate) fn invalid_client(description: &str) -> Response {
     resp
 }
 
-/// For revocation and introspection: the id of the client that authenticated with its
-/// secret by exactly one method, or the error response to send (nothing else happens).
-pub(crate) fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: &Params,
-) -> Result<String, Response> {
-    let p = Presented::read(headers, form);
-    let (id, secret) = match (&p.basic, &p.body_secret) {
-        (Some(_), Some(_)) => {
-            return Err(oauth_error(
+/// Why client authentication failed; nothing else happens on such a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// 401 `invalid_client` with this description.
+    InvalidClient(&'static str),
+    /// 400 `invalid_request`: RFC 6749 §2.3 allows one method per request.
+    TwoMethods,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::InvalidClient(description) => invalid_client(description),
+            Refused::TwoMethods => oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "The client authenticated by more than one method (HTTP Basic and \
                  client_secret in the body); use exactly one.",
-            ))
+            ),
         }
+    }
+}
+
+/// For revocation and introspection: the id of the client that authenticated with its
+/// secret by exactly one method.
+pub(crate) fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Params,
+) -> Result<String, Refused> {
+    let p = Presented::read(headers, form);
+    let (id, secret) = match (&p.basic, &p.body_secret) {
+        (Some(_), Some(_)) => return Err(Refused::TwoMethods),
         (Some(None), None) => {
-            return Err(invalid_client(
+            return Err(Refused::InvalidClient(
                 "The Authorization header is not HTTP Basic with form-urlencoded client_id:client_secret.",
             ))
         }
         (Some(Some((id, secret))), None) => (id.clone(), secret.clone()),
         (None, Some(secret)) => match &p.body_id {
             Some(id) => (id.clone(), secret.clone()),
-            None => return Err(invalid_client("client_secret was sent without client_id.")),
+            None => {
+                return Err(Refused::InvalidClient(
+                    "client_secret was sent without client_id.",
+                ))
+            }
         },
         (None, None) => {
-            return Err(invalid_client(
+            return Err(Refused::InvalidClient(
                 "Client authentication is required: HTTP Basic (client_secret_basic) or \
                  client_id and client_secret in the body (client_secret_post).",
             ))
@@ -102,7 +122,7 @@ pub(crate) fn authenticate(
     let store = state.store();
     match store.client(&id) {
         Some(c) if c.secret == secret => Ok(id),
-        Some(_) => Err(invalid_client("The client secret is wrong.")),
-        None => Err(invalid_client("The OAuth client was not found.")),
+        Some(_) => Err(Refused::InvalidClient("The client secret is wrong.")),
+        None => Err(Refused::InvalidClient("The OAuth client was not found.")),
     }
 }

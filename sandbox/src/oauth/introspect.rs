@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{client_auth, id_token};
@@ -23,9 +23,9 @@ pub(crate) async fn introspect(
     let form = Params::parse(&body);
     let client_id = match client_auth::authenticate(&state, &headers, &form) {
         Ok(id) => id,
-        Err(resp) => {
+        Err(refused) => {
             state.counts.bump("introspect_unauthenticated");
-            return resp;
+            return refused.into_response();
         }
     };
     let Some(token) = form.get("token") else {

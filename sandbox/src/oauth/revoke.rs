@@ -85,13 +85,10 @@ fn google(state: &AppState, params: &Params) -> Response {
 fn strict(state: &AppState, headers: &HeaderMap, form: &Params) -> Response {
     let client_id = match client_auth::authenticate(state, headers, form) {
         Ok(id) => id,
-        Err(resp) => {
+        Err(refused) => {
             state.counts.bump("revoke_unauthenticated");
-            tracing::info!(
-                status = resp.status().as_u16(),
-                "revoke: refused, client not authenticated"
-            );
-            return resp;
+            tracing::info!(?refused, "revoke: refused, client not authenticated");
+            return refused.into_response();
         }
     };
     let Some(token) = form.get("token") else {
