@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::http::AppState;
 use crate::oauth::clients::Client;
+use crate::sandbox::lifetime_secs;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -25,6 +26,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/revoke", post(revoke_grants))
         .route("/password-changed", post(password_changed))
         .route("/refresh-token-limit", post(refresh_token_limit))
+        .route("/profile", get(profile))
+        .route("/access-token-lifetime", post(access_token_lifetime))
+        .route("/email-verified", post(email_verified))
+        .route("/live-grants", get(live_grants))
+        .route("/faults/revoke-unreachable", post(fault_revoke_unreachable))
+        .route("/faults/revoke-503", post(fault_revoke_503))
         .route("/faults/smtp-drop-in-data", post(fault_drop))
         .route("/faults/smtp-421", post(fault_421))
         .route("/faults/token-500", post(fault_token_500))
@@ -111,6 +118,47 @@ struct Limit {
 
 async fn refresh_token_limit(State(s): State<AppState>, Json(b): Json<Limit>) -> Json<Value> {
     s.store().refresh_limit = b.limit.max(1);
+    ok()
+}
+
+async fn profile(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({"profile": s.profile}))
+}
+
+async fn access_token_lifetime(State(s): State<AppState>, Json(b): Json<Seconds>) -> Json<Value> {
+    s.store().access_secs = lifetime_secs(Duration::from_secs(b.seconds));
+    ok()
+}
+
+#[derive(Deserialize)]
+struct Verified {
+    email: String,
+    verified: bool,
+}
+
+async fn email_verified(State(s): State<AppState>, Json(b): Json<Verified>) -> Json<Value> {
+    s.store().set_email_verified(&b.email, b.verified);
+    ok()
+}
+
+async fn live_grants(State(s): State<AppState>, Query(q): Query<Email>) -> Json<Value> {
+    let now = s.clock.now();
+    let n = s.store().live_grants(&q.email, now);
+    Json(json!({"email": q.email, "live_grants": n}))
+}
+
+#[derive(Deserialize)]
+struct On {
+    on: bool,
+}
+
+async fn fault_revoke_unreachable(State(s): State<AppState>, Json(b): Json<On>) -> Json<Value> {
+    s.faults.set_revoke_unreachable(b.on);
+    ok()
+}
+
+async fn fault_revoke_503(State(s): State<AppState>, Json(b): Json<Times>) -> Json<Value> {
+    s.faults.set_revoke_503(b.times);
     ok()
 }
 

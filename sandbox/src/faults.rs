@@ -1,6 +1,6 @@
 //! Faults injected on demand: each counter is consumed one event at a time.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, Default)]
@@ -10,6 +10,8 @@ pub(crate) struct Faults {
     smtp_silent: AtomicU32,
     token_500: AtomicU32,
     token_delay_ms: AtomicU64,
+    revoke_unreachable: AtomicBool,
+    revoke_503: AtomicU32,
 }
 
 /// Decrements `counter` if it is positive; true when a fault should fire.
@@ -37,6 +39,13 @@ impl Faults {
         self.token_delay_ms.store(ms, Ordering::SeqCst);
     }
 
+    pub(crate) fn set_revoke_unreachable(&self, on: bool) {
+        self.revoke_unreachable.store(on, Ordering::SeqCst);
+    }
+    pub(crate) fn set_revoke_503(&self, n: u32) {
+        self.revoke_503.store(n, Ordering::SeqCst);
+    }
+
     pub(crate) fn take_smtp_drop_in_data(&self) -> bool {
         take(&self.smtp_drop_in_data)
     }
@@ -48,6 +57,12 @@ impl Faults {
     }
     pub(crate) fn take_token_500(&self) -> bool {
         take(&self.token_500)
+    }
+    pub(crate) fn revoke_unreachable(&self) -> bool {
+        self.revoke_unreachable.load(Ordering::SeqCst)
+    }
+    pub(crate) fn take_revoke_503(&self) -> bool {
+        take(&self.revoke_503)
     }
     pub(crate) fn token_delay(&self) -> Duration {
         Duration::from_millis(self.token_delay_ms.load(Ordering::SeqCst))

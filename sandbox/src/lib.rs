@@ -1,6 +1,7 @@
 //! postern-sandbox: a local emulator of Google's OAuth 2.0 endpoints and Gmail's SMTP
 //! server, written from `google-protocol.md` so that tests of Postern check it against
-//! the protocol rather than against itself.
+//! the protocol rather than against itself. Its strict [`Profile`] plays a
+//! standards-conformant, non-Google OAuth 2.0 / OpenID Connect provider instead.
 //!
 //! [`start`] binds everything on 127.0.0.1 and returns a [`Sandbox`] handle whose methods
 //! move the clock, inject faults and read the mailbox; the same controls are exposed as
@@ -10,12 +11,15 @@
 
 mod admin;
 mod clock;
+mod conn;
+mod controls;
 mod counts;
 mod error;
 mod faults;
 mod http;
 mod mailbox;
 mod oauth;
+mod profile;
 mod random;
 mod sandbox;
 mod smtp;
@@ -24,6 +28,7 @@ mod tls;
 
 pub use error::SandboxError;
 pub use mailbox::{Attachment, StoredMessage};
+pub use profile::{Profile, UnknownProfile};
 pub use sandbox::{start, Endpoints, Sandbox, SandboxConfig};
 
 /// The only scope Gmail's SMTP server accepts.

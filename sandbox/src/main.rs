@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use postern_sandbox::{start, SandboxConfig};
+use postern_sandbox::{start, Profile, SandboxConfig};
 
 /// A local emulator of Google's OAuth 2.0 endpoints and Gmail's SMTP server.
 #[derive(Debug, Parser)]
@@ -26,6 +27,13 @@ struct Args {
     /// SMTP port with STARTTLS, like 587 (0 = any free port).
     #[arg(long, default_value_t = 0)]
     smtp_starttls_port: u16,
+    /// Which provider to play: google, or strict (a standards-conformant OAuth 2.0 /
+    /// OpenID Connect provider).
+    #[arg(long, default_value = "google")]
+    profile: Profile,
+    /// Lifetime of access tokens in seconds (default 3599, as Google).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    access_token_lifetime: Option<u64>,
 }
 
 /// Listens for SIGTERM and SIGINT (Ctrl-C). Installed before the endpoints are printed,
@@ -71,6 +79,8 @@ async fn main() -> ExitCode {
         http_port: args.http_port,
         smtp_tls_port: args.smtp_tls_port,
         smtp_starttls_port: args.smtp_starttls_port,
+        profile: args.profile,
+        access_token_lifetime: args.access_token_lifetime.map(Duration::from_secs),
     };
     let sandbox = match start(config).await {
         Ok(sandbox) => sandbox,
@@ -79,13 +89,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match serde_json::to_string(sandbox.endpoints()) {
-        Ok(line) => println!("{line}"),
-        Err(e) => {
-            eprintln!("postern-sandbox: could not print the endpoints: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
+    println!("{}", sandbox.json_line());
     stop.await;
     tracing::info!("stopping");
     sandbox.stop().await;

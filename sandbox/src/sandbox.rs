@@ -1,7 +1,6 @@
 //! Starting and stopping the sandbox, and the handle tests and the app use to control it.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,19 +9,25 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::conn::Cutter;
 use crate::http::{http_router, https_router};
-use crate::mailbox::StoredMessage;
 use crate::oauth::clients::Client;
-use crate::oauth::grants::Store;
+use crate::oauth::grants::{Store, DEFAULT_ACCESS_TOKEN_SECS};
 use crate::oauth::id_token::Signer;
 use crate::smtp::{self, SmtpMode};
 use crate::state::{Shared, SharedParts};
 use crate::tls::{self, TlsListener};
-use crate::SandboxError;
+use crate::{Profile, SandboxError};
 
-/// Where the sandbox listens and keeps its files. Port 0 means "any free port".
+/// Where the sandbox listens, which provider it plays, and where it keeps its files.
+/// Port 0 means "any free port".
 #[derive(Debug, Clone, Default)]
 pub struct SandboxConfig {
+    /// Google's behaviour (the default) or a strict standards-conformant provider's.
+    pub profile: Profile,
+    /// The lifetime of access tokens; `None` is Google's 3599 s. Changeable later with
+    /// [`Sandbox::set_access_token_lifetime`].
+    pub access_token_lifetime: Option<Duration>,
     /// Directory for `ca.pem`; `None` makes a temporary directory that lives as long as
     /// the [`Sandbox`].
     pub state_dir: Option<PathBuf>,
@@ -70,7 +75,7 @@ pub struct Endpoints {
 /// A running sandbox. Dropping it stops the servers; [`Sandbox::stop`] also waits for them.
 pub struct Sandbox {
     endpoints: Endpoints,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     _tempdir: Option<tempfile::TempDir>,
@@ -147,7 +152,13 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
         issuer,
         http_base,
         smtp_idle_timeout: smtp::IDLE_TIMEOUT,
-        store: Store::new(client),
+        store: Store::new(
+            client,
+            cfg.profile == Profile::Strict,
+            cfg.access_token_lifetime
+                .map_or(DEFAULT_ACCESS_TOKEN_SECS, lifetime_secs),
+        ),
+        profile: cfg.profile,
     }));
 
     let (shutdown, rx) = watch::channel(false);
@@ -157,8 +168,8 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
         source,
     })?;
     let tasks = vec![
-        serve(tls_listener, https_router(shared.clone()), rx.clone()),
-        serve(http, http_router(shared.clone()), rx.clone()),
+        serve_https(tls_listener, https_router(shared.clone()), rx.clone()),
+        serve_http(http, http_router(shared.clone()), rx.clone()),
         tokio::spawn(smtp::listen(smtps, SmtpMode::ImplicitTls, shared.clone())),
         tokio::spawn(smtp::listen(submission, SmtpMode::StartTls, shared.clone())),
     ];
@@ -178,11 +189,31 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
     })
 }
 
-fn serve<L>(listener: L, router: axum::Router, mut rx: watch::Receiver<bool>) -> JoinHandle<()>
-where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
-{
+/// The HTTPS port's handlers may cut their connection (see [`crate::conn`]).
+fn serve_https(
+    listener: TlsListener,
+    router: axum::Router,
+    mut rx: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let service = router.into_make_service_with_connect_info::<Cutter>();
+        if let Err(e) = axum::serve(listener, service)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::warn!("https server ended: {e}");
+        }
+    })
+}
+
+fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    mut rx: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let stop = async move {
             let _ = rx.wait_for(|stop| *stop).await;
@@ -196,10 +227,30 @@ where
     })
 }
 
+/// Whole seconds, at least one.
+pub(crate) fn lifetime_secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4).max(1)
+}
+
 impl Sandbox {
     /// The URLs, ports, CA and client of this sandbox.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
+    }
+
+    /// The binary's JSON line: every field of [`Endpoints`] plus `"profile"`.
+    pub fn json_line(&self) -> String {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            #[serde(flatten)]
+            endpoints: &'a Endpoints,
+            profile: Profile,
+        }
+        serde_json::to_string(&Line {
+            endpoints: &self.endpoints,
+            profile: self.shared.profile,
+        })
+        .expect("strings, numbers and a path serialize to JSON")
     }
 
     /// Stops every server and waits (up to two seconds) for them to finish.
@@ -219,108 +270,6 @@ impl Sandbox {
         }
         tracing::info!("sandbox stopped");
     }
-
-    /// Moves the sandbox clock forward (tokens, codes and quotas age accordingly).
-    pub fn advance_clock(&self, d: Duration) {
-        self.shared.clock.advance(d);
-    }
-
-    /// Sandbox time in Unix seconds.
-    pub fn now(&self) -> i64 {
-        self.shared.clock.now()
-    }
-
-    /// Sets a client's publishing status; under "Testing" new refresh tokens with
-    /// non-Sign-In scopes die 7 days after consent.
-    pub fn set_testing(&self, client_id: &str, testing: bool) {
-        self.shared.store().set_testing(client_id, testing);
-    }
-
-    /// Registers another Desktop client; returns its (id, secret).
-    pub fn register_client(&self, testing: bool) -> (String, String) {
-        let client = Client::generate(testing);
-        let pair = (client.id.clone(), client.secret.clone());
-        self.shared.store().clients.push(client);
-        pair
-    }
-
-    /// Removes every grant of the account, as when the person removes the app's access.
-    pub fn revoke_grants(&self, email: &str) {
-        self.shared.store().revoke_grants(email);
-    }
-
-    /// The account's password changed: grants carrying a Gmail scope die.
-    pub fn password_changed(&self, email: &str) {
-        self.shared.store().password_changed(email);
-    }
-
-    /// The number of live refresh tokens per client and account (Google: 100).
-    pub fn set_refresh_token_limit(&self, n: usize) {
-        self.shared.store().refresh_limit = n.max(1);
-    }
-
-    /// The next `times` SMTP transactions lose their connection in the middle of DATA.
-    pub fn fault_smtp_drop_in_data(&self, times: usize) {
-        self.shared.faults.set_smtp_drop_in_data(clamp(times));
-    }
-
-    /// The next `commands` SMTP commands get `421 4.7.0` and the connection closes.
-    pub fn fault_smtp_421(&self, commands: usize) {
-        self.shared.faults.set_smtp_421(clamp(commands));
-    }
-
-    /// The next `commands` SMTP commands get no reply, and neither does anything after them
-    /// on that connection: a server that hangs with the connection open.
-    pub fn fault_smtp_silent(&self, commands: usize) {
-        self.shared.faults.set_smtp_silent(clamp(commands));
-    }
-
-    /// The next `times` token requests get HTTP 500.
-    pub fn fault_token_500(&self, times: usize) {
-        self.shared.faults.set_token_500(clamp(times));
-    }
-
-    /// Every token request waits `d` before answering (zero turns it off).
-    pub fn fault_token_delay(&self, d: Duration) {
-        self.shared.faults.set_token_delay(d);
-    }
-
-    /// How often the named event happened (see the README for the names).
-    pub fn count(&self, name: &str) -> u64 {
-        self.shared.counts.get(name)
-    }
-
-    /// Sets every counter back to zero.
-    pub fn reset_counts(&self) {
-        self.shared.counts.reset();
-    }
-
-    /// Recipients per account over a rolling 24 h (default 500); beyond it, `550 5.4.5`.
-    pub fn set_daily_recipient_limit(&self, n: usize) {
-        self.shared.daily_recipient_limit.store(n, Ordering::SeqCst);
-    }
-
-    /// The message size limit in bytes, advertised in EHLO's SIZE (default 35882577).
-    pub fn set_max_message_size(&self, n: usize) {
-        self.shared.max_message_size.store(n, Ordering::SeqCst);
-    }
-
-    /// Whether SMTP offers OAUTHBEARER (default true, as Gmail). When false, EHLO's AUTH line
-    /// leaves it out and `AUTH OAUTHBEARER` gets `504 5.7.4 Unrecognized Authentication Type`.
-    pub fn set_oauthbearer_offered(&self, offered: bool) {
-        self.shared
-            .oauthbearer_offered
-            .store(offered, Ordering::SeqCst);
-    }
-
-    /// Every message accepted so far, oldest first.
-    pub fn mailbox(&self) -> Vec<StoredMessage> {
-        self.shared.mailbox().clone()
-    }
-}
-
-fn clamp(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Drop for Sandbox {

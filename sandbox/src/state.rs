@@ -13,6 +13,7 @@ use crate::faults::Faults;
 use crate::mailbox::StoredMessage;
 use crate::oauth::grants::Store;
 use crate::oauth::id_token::Signer;
+use crate::Profile;
 
 /// Gmail's advertised SIZE.
 pub(crate) const DEFAULT_MAX_MESSAGE_SIZE: usize = 35_882_577;
@@ -25,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) signer: Signer,
     pub(crate) tls: TlsAcceptor,
+    /// Which provider the sandbox plays; fixed at start.
+    pub(crate) profile: Profile,
     /// `https://127.0.0.1:<https_port>`
     pub(crate) issuer: String,
     /// `http://127.0.0.1:<http_port>`
@@ -45,6 +48,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub(crate) struct SharedParts {
+    pub(crate) profile: Profile,
     pub(crate) signer: Signer,
     pub(crate) tls: TlsAcceptor,
     pub(crate) issuer: String,
@@ -60,6 +64,7 @@ impl Shared {
             counts: Counts::default(),
             faults: Faults::default(),
             signer: p.signer,
+            profile: p.profile,
             tls: p.tls,
             issuer: p.issuer,
             http_base: p.http_base,

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::conn::Conn;
 use crate::SandboxError;
 
 /// How long a client may take to finish the TLS handshake.
@@ -123,12 +124,12 @@ impl Drop for TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Conn;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         match self.rx.recv().await {
-            Some(conn) => conn,
+            Some((tls, peer)) => (Conn::new(tls), peer),
             None => std::future::pending().await,
         }
     }

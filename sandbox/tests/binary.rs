@@ -1,5 +1,6 @@
 //! The `postern-sandbox` binary: one JSON line with exactly the agreed keys, a working
-//! server behind it, and a clean exit on SIGTERM and on Ctrl-C (SIGINT).
+//! server behind it, the profile and token-lifetime flags, and a clean exit on SIGTERM
+//! and on Ctrl-C (SIGINT).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "issuer",
     "authorization_endpoint",
     "token_endpoint",
@@ -22,12 +23,18 @@ const KEYS: [&str; 13] = [
     "ca_cert",
     "client_id",
     "client_secret",
+    "profile",
 ];
 
 fn spawn(state_dir: &std::path::Path) -> (Child, Value) {
+    spawn_with(state_dir, &[])
+}
+
+fn spawn_with(state_dir: &std::path::Path, args: &[&str]) -> (Child, Value) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_postern-sandbox"))
         .arg("--state-dir")
         .arg(state_dir)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -86,6 +93,7 @@ fn prints_exactly_the_agreed_keys_and_stops_on_sigterm() {
         .unwrap()
         .starts_with("-----BEGIN CERTIFICATE-----"));
     assert_eq!(v["smtp_host"], "127.0.0.1");
+    assert_eq!(v["profile"], "google");
     assert!(v["smtp_tls_port"].as_u64().unwrap() > 0);
     assert!(v["issuer"]
         .as_str()
@@ -115,4 +123,69 @@ fn stops_cleanly_on_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, _) = spawn(dir.path());
     signal_and_wait(&mut child, "INT");
+}
+
+fn https_client(ca: &str) -> reqwest::Client {
+    let pem = std::fs::read(ca).unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .tls_built_in_root_certs(false)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_strict_profile_and_a_short_token_lifetime_are_chosen_by_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, v) = spawn_with(
+        dir.path(),
+        &["--profile", "strict", "--access-token-lifetime", "60"],
+    );
+    assert_eq!(v["profile"], "strict");
+    let issuer = v["issuer"].as_str().unwrap().to_owned();
+    let admin = v["admin_endpoint"].as_str().unwrap().to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (discovery, profile) = rt.block_on(async {
+        let http = https_client(v["ca_cert"].as_str().unwrap());
+        let d: Value = http
+            .get(format!("{issuer}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let p: Value = reqwest::get(format!("{admin}/profile"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (d, p)
+    });
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        true
+    );
+    assert_eq!(
+        discovery["introspection_endpoint"],
+        format!("{issuer}/introspect")
+    );
+    assert_eq!(profile["profile"], "strict");
+    signal_and_wait(&mut child, "TERM");
+}
+
+#[test]
+fn an_unknown_profile_is_refused_with_the_names_to_use() {
+    let out = Command::new(env!("CARGO_BIN_EXE_postern-sandbox"))
+        .args(["--profile", "okta"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no JSON line for a refused start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("google") && err.contains("strict"),
+        "stderr names the profiles: {err}"
+    );
 }

@@ -101,6 +101,18 @@ async fn catch_redirect(listener: TcpListener) -> String {
 }
 
 async fn answer(browser: &Browser, url: &str, email: &str, button: &str) {
+    answer_choosing(browser, url, email, None, button).await
+}
+
+/// Fills the page in, picks `duration` (an option value) in `#access-duration` when given,
+/// and presses `button`.
+async fn answer_choosing(
+    browser: &Browser,
+    url: &str,
+    email: &str,
+    duration: Option<&str>,
+    button: &str,
+) {
     let c = &browser.client;
     c.goto(url).await.expect("open the consent page");
     let field = c
@@ -117,6 +129,18 @@ async fn answer(browser: &Browser, url: &str, email: &str, button: &str) {
     field.send_keys(email).await.unwrap();
     let boxes = c.find_all(Locator::Css("input.scope")).await.unwrap();
     assert_eq!(boxes.len(), 3, "one checkbox per requested scope");
+    let select = c
+        .find(Locator::Css("select#access-duration"))
+        .await
+        .unwrap();
+    assert_eq!(
+        select.prop("value").await.unwrap().as_deref(),
+        Some(""),
+        "\"Until I revoke access\" is the default"
+    );
+    if let Some(value) = duration {
+        select.select_by_value(value).await.unwrap();
+    }
     c.find(Locator::Css(button))
         .await
         .unwrap()
@@ -212,5 +236,60 @@ s.quit()
     answer(&browser, &url, "person@example.com", "#deny").await;
     let target = caught.await.unwrap();
     assert_eq!(target, "/?error=access_denied&state=s2");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_chooses_one_hour_of_access_and_the_grant_ends_after_it() {
+    let h = Harness::start().await;
+    let browser = Browser::start().await;
+    let ep = h.ep().clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect = format!(
+        "http://127.0.0.1:{}/cb",
+        listener.local_addr().unwrap().port()
+    );
+    let caught = tokio::spawn(catch_redirect(listener));
+    let (verifier, challenge) = pkce();
+    let url = h.auth_url(&[
+        ("client_id", &ep.client_id),
+        ("redirect_uri", &redirect),
+        ("response_type", "code"),
+        ("scope", SCOPES),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("access_type", "offline"),
+    ]);
+    answer_choosing(&browser, &url, "hour@example.com", Some("3600"), "#allow").await;
+    let target = caught.await.unwrap();
+    let query = url::Url::parse(&format!("http://x{target}")).unwrap();
+    let code = query
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code in the redirect");
+    let (status, body) = h
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &ep.client_id),
+            ("client_secret", &ep.client_secret),
+            ("redirect_uri", &redirect),
+            ("code_verifier", &verifier),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let left = body["refresh_token_expires_in"]
+        .as_i64()
+        .expect("time-based access");
+    assert!((3590..=3600).contains(&left), "{left}");
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    h.sandbox.advance_clock(Duration::from_secs(3601));
+    let (status, body) = h.refresh(&refresh).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("Token has been expired or revoked."))
+    );
+    assert_eq!(h.sandbox.live_grants("hour@example.com"), 0);
     browser.close().await;
 }

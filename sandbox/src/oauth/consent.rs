@@ -10,6 +10,7 @@ use super::consent_page::{self, ErrorPage};
 use super::grants::AuthCode;
 use super::scopes;
 use crate::http::{AppState, Params};
+use crate::Profile;
 
 /// A validated authorization request.
 #[derive(Debug, Clone)]
@@ -131,11 +132,7 @@ pub(crate) async fn show(State(state): State<AppState>, RawQuery(q): RawQuery) -
         Ok(req) if req.prompt.as_deref() == Some("none") => {
             // No browser session exists in the sandbox, so silent authorization fails
             // the way Google's does for a signed-out user.
-            let mut pairs = vec![("error", "interaction_required".to_owned())];
-            if let Some(s) = &req.state {
-                pairs.push(("state", s.clone()));
-            }
-            redirect(&req.redirect_uri, &pairs)
+            error_redirect(&state, &req, "interaction_required")
         }
         Ok(req) => {
             state.counts.bump("consent");
@@ -188,17 +185,17 @@ pub(crate) async fn decide(State(state): State<AppState>, body: Bytes) -> Respon
     if form.get("decision") != Some("allow") {
         state.counts.bump("auth.deny");
         tracing::info!("consent denied");
-        let mut pairs = vec![("error", "access_denied".to_owned())];
-        if let Some(s) = &req.state {
-            pairs.push(("state", s.clone()));
-        }
-        return redirect(&req.redirect_uri, &pairs);
+        return error_redirect(&state, &req, "access_denied");
     }
     let email = form.get("email").unwrap_or("").trim().to_owned();
     if !well_formed_email(&email) {
         let page = consent_page::render(&req, Some("Enter a valid email address."));
         return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     }
+    let Ok(access_duration) = consent_page::access_duration(form.get("access_duration")) else {
+        let page = consent_page::render(&req, Some("Choose one of the listed durations."));
+        return (StatusCode::BAD_REQUEST, Html(page)).into_response();
+    };
     let granted: Vec<String> = if scopes::is_granular(&req.scopes) {
         let ticked: Vec<&str> = form.all("scope").collect();
         req.scopes
@@ -223,6 +220,7 @@ pub(crate) async fn decide(State(state): State<AppState>, body: Bytes) -> Respon
         issued_at: state.clock.now(),
         prompt_consent,
         access_type: req.access_type.clone(),
+        access_duration,
     });
     state.counts.bump("auth.allow");
     tracing::info!("consent given; code issued");
@@ -235,6 +233,19 @@ pub(crate) async fn decide(State(state): State<AppState>, body: Bytes) -> Respon
     pairs.push(("scope", granted.join(" ")));
     pairs.push(("authuser", "0".to_owned()));
     pairs.push(("prompt", "consent".to_owned()));
+    redirect(&req.redirect_uri, &pairs)
+}
+
+/// An error sent back to the client: `error` and `state`, plus (strict profile, RFC 9207)
+/// `iss`. Google sends `iss` only with a code.
+fn error_redirect(state: &AppState, req: &AuthRequest, error: &str) -> Response {
+    let mut pairs = vec![("error", error.to_owned())];
+    if let Some(s) = &req.state {
+        pairs.push(("state", s.clone()));
+    }
+    if state.profile == Profile::Strict {
+        pairs.push(("iss", state.issuer.clone()));
+    }
     redirect(&req.redirect_uri, &pairs)
 }
 

@@ -1,6 +1,6 @@
 //! The HTML of the consent page and of Google's "Access blocked" error page: small,
-//! self-contained, no external resources. Element ids (`#email`, `.scope`, `#allow`,
-//! `#deny`) are a contract: browser-driven tests click them.
+//! self-contained, no external resources. Element ids (`#email`, `.scope`,
+//! `#access-duration`, `#allow`, `#deny`) are a contract: browser-driven tests click them.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -10,11 +10,45 @@ use super::scopes;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;\
 padding:0 1rem;color:#202124}h1{font-size:1.4rem;font-weight:500}.box{border:1px solid #dadce0;\
-border-radius:8px;padding:1.5rem}label{display:block;margin:.5rem 0}input[type=email]{width:100%;\
+border-radius:8px;padding:1.5rem}label{display:block;margin:.5rem 0}input[type=email],select{width:100%;\
 padding:.5rem;font-size:1rem;box-sizing:border-box}ul{padding-left:1.2rem}.err{color:#d93025}\
 .buttons{display:flex;gap:1rem;justify-content:flex-end;margin-top:1.5rem}button{font-size:1rem;\
 padding:.5rem 1.5rem;border-radius:4px;border:1px solid #dadce0;background:#fff}\
 #allow{background:#1a73e8;color:#fff;border-color:#1a73e8}.note{color:#5f6368;font-size:.85rem}";
+
+/// Time-based access (§10): the `<select id="access-duration">` options, in seconds;
+/// the empty value means "until I revoke access".
+pub(crate) const ACCESS_DURATIONS: [(&str, &str); 4] = [
+    ("", "Until I revoke access"),
+    ("3600", "1 hour"),
+    ("86400", "1 day"),
+    ("604800", "7 days"),
+];
+
+/// The chosen duration in seconds (`None`: until revoked); `Err` for a value not offered.
+pub(crate) fn access_duration(value: Option<&str>) -> Result<Option<i64>, ()> {
+    match value {
+        None => Ok(None),
+        Some(v) if ACCESS_DURATIONS.iter().any(|(o, _)| *o == v) => {
+            v.parse().map(Some).map_err(|_| ())
+        }
+        Some(_) => Err(()),
+    }
+}
+
+fn duration_select() -> String {
+    let options: String = ACCESS_DURATIONS
+        .iter()
+        .map(|(value, label)| {
+            let selected = if value.is_empty() { " selected" } else { "" };
+            format!("<option value=\"{value}\"{selected}>{label}</option>")
+        })
+        .collect();
+    format!(
+        "<label for=\"access-duration\">How long may the app keep access?</label>\
+<select id=\"access-duration\" name=\"access_duration\">{options}</select>"
+    )
+}
 
 /// The account offered when the request carries no `login_hint`.
 pub(crate) const DEFAULT_ACCOUNT: &str = "tester@sandbox.test";
@@ -95,12 +129,13 @@ pub(crate) fn render(req: &AuthRequest, error: Option<&str>) -> String {
 <form method=\"post\">{hiddens}{error_html}\
 <label for=\"email\">Account</label>\
 <input type=\"email\" id=\"email\" name=\"email\" value=\"{email}\" placeholder=\"you@example.com\" autocomplete=\"email\">\
-{scope_list}\
+{scope_list}{duration}\
 <div class=\"buttons\"><button type=\"submit\" id=\"deny\" name=\"decision\" value=\"deny\" formnovalidate>Cancel</button>\
 <button type=\"submit\" id=\"allow\" name=\"decision\" value=\"allow\">Allow</button></div>\
 </form></div></body></html>",
         hiddens = hiddens.join(""),
         email = escape(email_value),
+        duration = duration_select(),
     )
 }
 

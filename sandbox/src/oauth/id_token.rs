@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 use crate::random;
 use crate::SandboxError;
 
+/// How long an id_token is valid, whatever the access token's lifetime.
+pub(crate) const LIFETIME_SECS: i64 = 3600;
+
 pub(crate) struct Signer {
     encoding: EncodingKey,
     decoding: DecodingKey,

@@ -1,140 +1,55 @@
-//! `tokeninfo` and `userinfo` (§8): what a live token says about itself. Tokeninfo's
-//! numbers are JSON strings, as Google sends them; dead tokens get 400 `invalid_token`.
+//! `POST /introspect` (RFC 7662): whether a token is active, for the client it was issued
+//! to. Client authentication is required as at revocation. Google has no such endpoint;
+//! the sandbox serves it in both profiles so tests can ask what is still alive, and the
+//! strict profile's discovery document advertises it.
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
-use serde_json::{json, Map, Value};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
-use super::{id_token, scopes};
+use super::{client_auth, id_token};
 use crate::http::{json_response, oauth_error, AppState, Params};
 
-fn invalid_value() -> Response {
-    oauth_error(StatusCode::BAD_REQUEST, "invalid_token", "Invalid Value")
-}
+pub(crate) const PATH: &str = "/introspect";
 
-/// `GET|POST /tokeninfo?access_token=…` or `?id_token=…`.
-pub(crate) async fn tokeninfo(
+pub(crate) async fn introspect(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    state.counts.bump("tokeninfo");
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).merged(Params::parse(&body));
-    if let Some(token) = params.get("access_token") {
-        return access_token_info(&state, token);
-    }
-    if let Some(jwt) = params.get("id_token") {
-        return id_token_info(&state, jwt);
-    }
-    oauth_error(
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        "Missing required parameter: access_token or id_token",
-    )
-}
-
-fn access_token_info(state: &AppState, token: &str) -> Response {
-    let now = state.clock.now();
-    let store = state.store();
-    let Some(a) = store.live_access(token, now) else {
-        return invalid_value();
-    };
-    let mut body = json!({
-        "azp": a.client_id,
-        "aud": a.client_id,
-        "scope": a.scopes.join(" "),
-        "exp": a.expires_at.to_string(),
-        "expires_in": (a.expires_at - now).to_string(),
-        "access_type": a.access_type,
-    });
-    if scopes::has_identity(&a.scopes) {
-        body["sub"] = Value::String(id_token::subject(&a.email));
-    }
-    if scopes::has_email(&a.scopes) {
-        body["email"] = Value::String(a.email.clone());
-        body["email_verified"] = Value::String("true".to_owned());
-    }
-    json_response(StatusCode::OK, body)
-}
-
-fn id_token_info(state: &AppState, jwt: &str) -> Response {
-    let Some(claims) = state.signer.verify(jwt) else {
-        return invalid_value();
-    };
-    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    if exp <= state.clock.now() {
-        return invalid_value();
-    }
-    let Value::Object(map) = claims else {
-        return invalid_value();
-    };
-    let stringified: Map<String, Value> = map
-        .into_iter()
-        .map(|(k, v)| match v {
-            Value::String(_) => (k, v),
-            other => (k, Value::String(other.to_string())),
-        })
-        .collect();
-    let mut body = Value::Object(stringified);
-    body["alg"] = Value::String("ES256".to_owned());
-    body["typ"] = Value::String("JWT".to_owned());
-    json_response(StatusCode::OK, body)
-}
-
-fn unauthorized() -> Response {
-    let mut resp = oauth_error(
-        StatusCode::UNAUTHORIZED,
-        "invalid_request",
-        "Invalid Credentials",
-    );
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(
-            "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"",
-        ),
-    );
-    resp
-}
-
-/// `GET|POST /v1/userinfo` with `Authorization: Bearer <access token>`.
-pub(crate) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.counts.bump("userinfo");
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    let Some(token) = token else {
-        return unauthorized();
-    };
-    let now = state.clock.now();
-    let store = state.store();
-    let Some(a) = store.live_access(token, now) else {
-        return unauthorized();
-    };
-    let mut body = json!({ "sub": id_token::subject(&a.email) });
-    if scopes::has_email(&a.scopes) {
-        body["email"] = Value::String(a.email.clone());
-        body["email_verified"] = Value::Bool(true);
-    }
-    if a.scopes
-        .iter()
-        .any(|s| s == "profile" || s == scopes::USERINFO_PROFILE)
-    {
-        let local = a.email.split('@').next().unwrap_or_default();
-        let mut given: Vec<char> = local.chars().collect();
-        if let Some(c) = given.first_mut() {
-            *c = c.to_ascii_uppercase();
+    state.counts.bump("introspect");
+    let form = Params::parse(&body);
+    let client_id = match client_auth::authenticate(&state, &headers, &form) {
+        Ok(id) => id,
+        Err(refused) => {
+            state.counts.bump("introspect_unauthenticated");
+            return refused.into_response();
         }
-        let given: String = given.into_iter().collect();
-        body["name"] = Value::String(format!("{given} Sandbox"));
-        body["given_name"] = Value::String(given);
-        body["family_name"] = Value::String("Sandbox".to_owned());
-    }
-    json_response(StatusCode::OK, body)
+    };
+    let Some(token) = form.get("token") else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: token",
+        );
+    };
+    let now = state.clock.now();
+    let facts = state.store().facts(token, now);
+    // Another client's token is reported inactive (RFC 7662 §2.2 lets the server hide it).
+    let Some(f) = facts.filter(|f| f.client_id == client_id) else {
+        return json_response(StatusCode::OK, json!({"active": false}));
+    };
+    json_response(
+        StatusCode::OK,
+        json!({
+            "active": true,
+            "client_id": f.client_id,
+            "scope": f.scopes.join(" "),
+            "exp": f.exp,
+            "sub": id_token::subject(&f.email),
+            "token_type": if f.refresh { "refresh_token" } else { "Bearer" },
+        }),
+    )
 }

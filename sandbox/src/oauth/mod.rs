@@ -1,6 +1,9 @@
-//! Google's OAuth 2.0 endpoints (§1–§10 of google-protocol.md).
+//! The OAuth 2.0 endpoints: Google's (§1–§10 of google-protocol.md), or a strict
+//! standards-conformant provider's (see [`crate::Profile`]).
 
+mod client_auth;
 pub(crate) mod clients;
+mod codes;
 mod consent;
 mod consent_page;
 mod discovery;
@@ -10,6 +13,7 @@ mod introspect;
 mod revoke;
 pub(crate) mod scopes;
 mod token;
+mod token_info;
 
 use axum::routing::get;
 use axum::Router;
@@ -17,6 +21,7 @@ use axum::Router;
 use crate::http::AppState;
 
 pub(crate) const AUTH_PATH: &str = "/o/oauth2/v2/auth";
+pub(crate) use introspect::PATH as INTROSPECT_PATH;
 
 /// The authorization endpoint: served on both the HTTP and the HTTPS port.
 pub(crate) fn consent_routes() -> Router<AppState> {
@@ -38,10 +43,14 @@ pub(crate) fn api_routes() -> Router<AppState> {
         )
         .route(
             "/tokeninfo",
-            get(introspect::tokeninfo).post(introspect::tokeninfo),
+            get(token_info::tokeninfo).post(token_info::tokeninfo),
         )
         .route(
             "/v1/userinfo",
-            get(introspect::userinfo).post(introspect::userinfo),
+            get(token_info::userinfo).post(token_info::userinfo),
+        )
+        .route(
+            introspect::PATH,
+            axum::routing::post(introspect::introspect).get(crate::http::not_found),
         )
 }

@@ -4,39 +4,19 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::grants::{CodeProblem, Issued, RefreshProblem, ACCESS_TOKEN_SECS};
+use super::client_auth::Presented;
+use super::grants::{CodeProblem, Issued, RefreshProblem};
 use super::{id_token, scopes};
 use crate::http::{json_response, oauth_error, AppState, Params};
+use crate::Profile;
 
 fn bad_request(error: &str, description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, error, description)
-}
-
-/// Client credentials from HTTP Basic (form-encoded id:secret) or the body.
-fn credentials(headers: &HeaderMap, form: &Params) -> (Option<String>, Option<String>) {
-    let basic = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| STANDARD.decode(b.trim()).ok())
-        .and_then(|raw| String::from_utf8(raw).ok());
-    if let Some((id, secret)) = basic.as_deref().and_then(|s| s.split_once(':')) {
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-        };
-        return (decode(id), decode(secret).filter(|s| !s.is_empty()));
-    }
-    (
-        form.get("client_id").map(str::to_owned),
-        form.get("client_secret").map(str::to_owned),
-    )
 }
 
 pub(crate) async fn token(
@@ -72,7 +52,7 @@ pub(crate) async fn token(
 }
 
 fn handle(state: &AppState, headers: &HeaderMap, form: &Params, grant_type: &str) -> Response {
-    let (client_id, secret) = credentials(headers, form);
+    let (client_id, secret) = Presented::read(headers, form).lenient();
     let Some(client_id) = client_id else {
         return bad_request(
             "invalid_request",
@@ -103,6 +83,18 @@ fn handle(state: &AppState, headers: &HeaderMap, form: &Params, grant_type: &str
     }
 }
 
+/// A code or refresh token of another client: Google's 401, RFC 6749 §5.2's invalid_grant.
+fn other_client(state: &AppState) -> Response {
+    match state.profile {
+        Profile::Google => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_client",
+            "Unauthorized",
+        ),
+        Profile::Strict => bad_request("invalid_grant", "The grant was issued to another client."),
+    }
+}
+
 fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
@@ -121,11 +113,7 @@ fn authorization_code(state: &AppState, client_id: &str, form: &Params) -> Respo
         }
     };
     if c.client_id != client_id {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized_client",
-            "Unauthorized",
-        );
+        return other_client(state);
     }
     if form.get("redirect_uri") != Some(c.redirect_uri.as_str()) {
         return bad_request("redirect_uri_mismatch", "Bad Request");
@@ -153,28 +141,35 @@ fn refresh_token(state: &AppState, client_id: &str, form: &Params) -> Response {
     let now = state.clock.now();
     let result = state.store().use_refresh(token, client_id, now);
     match result {
-        Ok(issued) => success(state, client_id, issued, now),
+        Ok(issued) => {
+            state.counts.bump("refresh_grant");
+            success(state, client_id, issued, now)
+        }
         Err(RefreshProblem::Dead) => {
             bad_request("invalid_grant", "Token has been expired or revoked.")
         }
         Err(RefreshProblem::Unknown) => bad_request("invalid_grant", "Bad Request"),
-        Err(RefreshProblem::OtherClient) => oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized_client",
-            "Unauthorized",
-        ),
+        Err(RefreshProblem::OtherClient) => other_client(state),
+        Err(RefreshProblem::Reused) => {
+            state.counts.bump("refresh_token_reuse");
+            tracing::warn!("a rotated-out refresh token was presented; its grant is revoked");
+            bad_request("invalid_grant", "refresh token was rotated")
+        }
     }
 }
 
 fn success(state: &AppState, client_id: &str, issued: Issued, now: i64) -> Response {
     let mut body = json!({
         "access_token": issued.access_token,
-        "expires_in": ACCESS_TOKEN_SECS,
+        "expires_in": issued.expires_in,
         "scope": issued.scopes.join(" "),
         "token_type": "Bearer",
     });
     if let Some(rt) = &issued.refresh_token {
         body["refresh_token"] = Value::String(rt.clone());
+    }
+    if let Some(secs) = issued.refresh_token_expires_in {
+        body["refresh_token_expires_in"] = json!(secs.max(0));
     }
     if scopes::has_identity(&issued.scopes) {
         body["id_token"] = Value::String(id_token_for(state, client_id, &issued, now));
@@ -182,6 +177,8 @@ fn success(state: &AppState, client_id: &str, issued: Issued, now: i64) -> Respo
     json_response(StatusCode::OK, body)
 }
 
+/// Google puts the address in the id_token; the strict profile, like OpenID Connect's
+/// default, leaves it to UserInfo.
 fn id_token_for(state: &AppState, client_id: &str, issued: &Issued, now: i64) -> String {
     let mut claims = json!({
         "iss": state.issuer,
@@ -190,11 +187,12 @@ fn id_token_for(state: &AppState, client_id: &str, issued: &Issued, now: i64) ->
         "sub": id_token::subject(&issued.email),
         "at_hash": id_token::at_hash(&issued.access_token),
         "iat": now,
-        "exp": now + ACCESS_TOKEN_SECS + 1,
+        "exp": now + id_token::LIFETIME_SECS,
     });
-    if scopes::has_email(&issued.scopes) {
+    if state.profile == Profile::Google && scopes::has_email(&issued.scopes) {
+        let verified = state.store().email_verified(&issued.email);
         claims["email"] = Value::String(issued.email.clone());
-        claims["email_verified"] = Value::Bool(true);
+        claims["email_verified"] = Value::Bool(verified);
     }
     state.signer.sign(&claims)
 }

@@ -2,12 +2,11 @@
 //! CA, a browser-like walk through the consent form, and a Python smtplib runner.
 #![allow(dead_code)]
 
-use std::process::Command;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use postern_sandbox::{start, Endpoints, Sandbox, SandboxConfig};
+use postern_sandbox::{start, Endpoints, Profile, Sandbox, SandboxConfig};
 use reqwest::redirect::Policy;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -67,9 +66,19 @@ pub struct Tokens {
 
 impl Harness {
     pub async fn start() -> Self {
-        let sandbox = start(SandboxConfig::default())
-            .await
-            .expect("sandbox starts");
+        Self::start_with(SandboxConfig::default()).await
+    }
+
+    pub async fn strict() -> Self {
+        Self::start_with(SandboxConfig {
+            profile: Profile::Strict,
+            ..SandboxConfig::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(config: SandboxConfig) -> Self {
+        let sandbox = start(config).await.expect("sandbox starts");
         let pem = std::fs::read(&sandbox.endpoints().ca_cert).expect("ca.pem written");
         let http = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("CA parses"))
@@ -95,6 +104,11 @@ impl Harness {
 
     /// GETs the consent page like a browser, fills it in, and submits it.
     pub async fn consent(&self, a: &Authorize<'_>) -> Redirect {
+        self.consent_choosing(a, None).await
+    }
+
+    /// As [`Harness::consent`], choosing an `#access-duration` option (seconds as text).
+    pub async fn consent_choosing(&self, a: &Authorize<'_>, duration: Option<&str>) -> Redirect {
         let mut pairs = vec![
             ("client_id", a.client_id),
             ("redirect_uri", REDIRECT),
@@ -123,6 +137,10 @@ impl Harness {
             }
         }
         assert!(html.contains("id=\"allow\"") && html.contains("id=\"deny\""));
+        assert!(html.contains("<select id=\"access-duration\" name=\"access_duration\">"));
+        if let Some(d) = duration {
+            form.push(("access_duration".into(), d.into()));
+        }
         let decision = if a.deny { "deny" } else { "allow" };
         form.push(("decision".into(), decision.into()));
         let resp = self
@@ -141,19 +159,123 @@ impl Harness {
 
     /// Consent with defaults for the given client; returns the code and the verifier.
     pub async fn code_for(&self, client_id: &str, scope: &str, email: &str) -> (String, String) {
+        self.code_choosing(client_id, scope, email, None).await
+    }
+
+    /// Consent choosing time-based access (`Some("3600")`) or not; code and verifier.
+    pub async fn code_choosing(
+        &self,
+        client_id: &str,
+        scope: &str,
+        email: &str,
+        duration: Option<&str>,
+    ) -> (String, String) {
         let (verifier, challenge) = pkce();
         let r = self
-            .consent(&Authorize {
-                client_id,
-                scope,
-                login_hint: Some(email),
-                prompt: Some("consent"),
-                untick: &[],
-                deny: false,
-                challenge: &challenge,
-            })
+            .consent_choosing(
+                &Authorize {
+                    client_id,
+                    scope,
+                    login_hint: Some(email),
+                    prompt: Some("consent"),
+                    untick: &[],
+                    deny: false,
+                    challenge: &challenge,
+                },
+                duration,
+            )
             .await;
         (r.param("code").expect("a code"), verifier)
+    }
+
+    /// A full flow for the default client with time-based access chosen on the page.
+    pub async fn login_choosing(&self, email: &str, scope: &str, duration: &str) -> Tokens {
+        let ep = self.ep().clone();
+        let (code, verifier) = self
+            .code_choosing(&ep.client_id, scope, email, Some(duration))
+            .await;
+        self.exchange(&ep.client_id, &ep.client_secret, &code, &verifier)
+            .await
+    }
+
+    /// Trades a code for tokens; panics unless the answer is 200.
+    pub async fn exchange(&self, id: &str, secret: &str, code: &str, verifier: &str) -> Tokens {
+        let (status, body) = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ])
+            .await;
+        assert_eq!(status, 200, "code exchange: {body}");
+        Tokens {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().map(str::to_owned),
+            body,
+        }
+    }
+
+    /// The discovery document.
+    pub async fn discovery(&self) -> Value {
+        let url = format!("{}/.well-known/openid-configuration", self.ep().issuer);
+        let resp = self.http.get(url).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+
+    /// The claims of an id_token, after checking its signature against the JWKS the
+    /// discovery document names, its `iss` and its `aud`.
+    pub async fn id_token_claims(&self, jwt: &str) -> Value {
+        let jwks_uri = self.discovery().await["jwks_uri"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let jwks: Value = self
+            .http
+            .get(jwks_uri)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let key = &jwks["keys"][0];
+        let decoding = jsonwebtoken::DecodingKey::from_ec_components(
+            key["x"].as_str().unwrap(),
+            key["y"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&[&self.ep().client_id]);
+        validation.set_issuer(&[&self.ep().issuer]);
+        // exp is sandbox time; tests that move the clock check it themselves.
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<Value>(jwt, &decoding, &validation)
+            .expect("id_token verifies against the JWKS")
+            .claims
+    }
+
+    /// The default client's credentials, for [`ClientAuth`].
+    pub fn me(&self) -> (String, String) {
+        (self.ep().client_id.clone(), self.ep().client_secret.clone())
+    }
+
+    /// UserInfo with a Bearer token: status and body.
+    pub async fn userinfo(&self, access: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(&self.ep().userinfo_endpoint)
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or(Value::Null),
+        )
     }
 
     pub async fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
@@ -240,148 +362,13 @@ impl Harness {
             .await
             .unwrap()
     }
-
-    /// Runs a Python 3 script (after a prelude defining `E`, `ctx`, `rec`, `Raw`,
-    /// `xoauth2`, ...) on a blocking thread, so the sandbox keeps serving, and returns
-    /// the JSON list `out` that it printed.
-    pub async fn python(&self, env: &[(&str, &str)], body: &str) -> Value {
-        let script = format!("{PRELUDE}\n{body}\nprint(json.dumps(out))\n");
-        let mut cmd = Command::new("python3");
-        cmd.arg("-c")
-            .arg(script)
-            .env("SANDBOX", serde_json::to_string(self.ep()).unwrap());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let output = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .unwrap()
-            .expect("python3 runs");
-        assert!(
-            output.status.success(),
-            "python failed: {}\n{}",
-            String::from_utf8_lossy(&output.stderr),
-            String::from_utf8_lossy(&output.stdout)
-        );
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
-            panic!("python printed {}", String::from_utf8_lossy(&output.stdout))
-        })
-    }
 }
 
-const PRELUDE: &str = r#"
-import base64, json, os, re, smtplib, socket, ssl, time
-E = json.loads(os.environ['SANDBOX'])
-ctx = ssl.create_default_context(cafile=E['ca_cert'])
-out = []
-def norm(s):
-    s = re.sub(r'[0-9a-f]{13}-[0-9a-f]{11}sm[0-9]{8}ad[.][0-9]+', '<sid>', s)
-    return re.sub(r'OK  [0-9]+ <sid>', 'OK  <time> <sid>', s)
-def rec(r):
-    if isinstance(r, tuple):
-        r = '%d %s' % (r[0], r[1].decode('utf-8', 'replace'))
-    out.append(norm(r))
-    return r
-def xoauth2(user, token):
-    return base64.b64encode(('user=%s\x01auth=Bearer %s\x01\x01' % (user, token)).encode()).decode()
-def oauthbearer(user, token):
-    raw = 'n,a=%s,\x01host=127.0.0.1\x01port=465\x01auth=Bearer %s\x01\x01' % (user, token)
-    return base64.b64encode(raw.encode()).decode()
-def smtps():
-    return smtplib.SMTP_SSL(E['smtp_host'], E['smtp_tls_port'], context=ctx, timeout=20)
-def submission():
-    s = smtplib.SMTP(E['smtp_host'], E['smtp_starttls_port'], timeout=20)
-    s.ehlo(); s.starttls(context=ctx); s.ehlo()
-    return s
-class Raw:
-    """A byte-exact SMTP client: replies come back as the wire text (CRLF-joined)."""
-    def __init__(self, implicit=True):
-        port = E['smtp_tls_port'] if implicit else E['smtp_starttls_port']
-        self.sock = socket.create_connection((E['smtp_host'], port), timeout=20)
-        if implicit:
-            self.sock = ctx.wrap_socket(self.sock, server_hostname=E['smtp_host'])
-        self.buf = b''
-        self.greeting = self.reply()
-    def line(self):
-        while b'\r\n' not in self.buf:
-            d = self.sock.recv(65536)
-            if not d:
-                raise EOFError('connection closed')
-            self.buf += d
-        l, self.buf = self.buf.split(b'\r\n', 1)
-        return l.decode('utf-8', 'replace')
-    def reply(self):
-        lines = []
-        while True:
-            l = self.line()
-            lines.append(l)
-            if len(l) < 4 or l[3] != '-':
-                return norm('\r\n'.join(lines))
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-    def cmd(self, c):
-        self.send((c if isinstance(c, bytes) else c.encode()) + b'\r\n')
-        return self.reply()
-    def starttls(self):
-        r = self.cmd('STARTTLS')
-        self.sock = ctx.wrap_socket(self.sock, server_hostname=E['smtp_host'])
-        return r
-    def closed(self):
-        """True when the server closes the connection (whatever it sends first)."""
-        self.sock.settimeout(5)
-        try:
-            while self.sock.recv(4096) != b'':
-                pass
-            return True
-        except socket.timeout:
-            return False
-        except (ConnectionError, ssl.SSLError, OSError):
-            return True
-"#;
+mod client_auth;
+mod html;
+mod python;
 
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let key = format!("{name}=\"");
-    let start = tag.find(&key)? + key.len();
-    let end = tag[start..].find('"')? + start;
-    Some(unescape(&tag[start..end]))
-}
-
-fn input_tags(html: &str) -> Vec<&str> {
-    html.split("<input")
-        .skip(1)
-        .filter_map(|rest| rest.split('>').next())
-        .collect()
-}
-
-/// `name`/`value` of every hidden input, as a browser would submit them.
-pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    input_tags(html)
-        .into_iter()
-        .filter(|t| t.contains("type=\"hidden\""))
-        .filter_map(|t| Some((attr(t, "name")?, attr(t, "value")?)))
-        .collect()
-}
-
-pub fn input_value(html: &str, id: &str) -> Option<String> {
-    input_tags(html)
-        .into_iter()
-        .find(|t| attr(t, "id").as_deref() == Some(id))
-        .and_then(|t| attr(t, "value"))
-}
-
-/// The values of the `.scope` checkboxes that are checked.
-pub fn checkbox_values(html: &str) -> Vec<String> {
-    input_tags(html)
-        .into_iter()
-        .filter(|t| t.contains("class=\"scope\"") && t.contains("checked"))
-        .filter_map(|t| attr(t, "value"))
-        .collect()
-}
+#[allow(unused_imports)]
+pub use client_auth::{Answer, ClientAuth};
+#[allow(unused_imports)]
+pub use html::{checkbox_values, hidden_inputs, input_value};
