@@ -137,7 +137,7 @@ pub(crate) async fn show(State(state): State<AppState>, RawQuery(q): RawQuery) -
         Ok(req) => {
             state.counts.bump("consent");
             tracing::info!("consent page shown");
-            Html(consent_page::render(&req, None)).into_response()
+            Html(consent_page::render(&req, state.profile, None)).into_response()
         }
         Err(page) => {
             state.counts.bump("auth.error");
@@ -189,11 +189,15 @@ pub(crate) async fn decide(State(state): State<AppState>, body: Bytes) -> Respon
     }
     let email = form.get("email").unwrap_or("").trim().to_owned();
     if !well_formed_email(&email) {
-        let page = consent_page::render(&req, Some("Enter a valid email address."));
+        let page = consent_page::render(&req, state.profile, Some("Enter a valid email address."));
         return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     }
     let Ok(access_duration) = consent_page::access_duration(form.get("access_duration")) else {
-        let page = consent_page::render(&req, Some("Choose one of the listed durations."));
+        let page = consent_page::render(
+            &req,
+            state.profile,
+            Some("Choose one of the listed durations."),
+        );
         return (StatusCode::BAD_REQUEST, Html(page)).into_response();
     };
     let granted: Vec<String> = if scopes::is_granular(&req.scopes) {

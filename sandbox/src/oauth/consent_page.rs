@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::consent::AuthRequest;
 use super::scopes;
+use crate::Profile;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;\
 padding:0 1rem;color:#202124}h1{font-size:1.4rem;font-weight:500}.box{border:1px solid #dadce0;\
@@ -77,7 +78,7 @@ fn hidden(name: &str, value: &str) -> String {
 }
 
 /// The consent form; `error` is shown above the account field after a bad submission.
-pub(crate) fn render(req: &AuthRequest, error: Option<&str>) -> String {
+pub(crate) fn render(req: &AuthRequest, profile: Profile, error: Option<&str>) -> String {
     let mut hiddens = vec![
         hidden("client_id", &req.client_id),
         hidden("redirect_uri", &req.redirect_uri),
@@ -125,7 +126,7 @@ pub(crate) fn render(req: &AuthRequest, error: Option<&str>) -> String {
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>Sign in - Postern Sandbox Accounts</title><style>{STYLE}</style></head><body>\
 <div class=\"box\"><h1>Sign in to continue to the app</h1>\
-<p class=\"note\">postern-sandbox: a local emulator of Google's consent screen. Any well-formed address is an account.</p>\
+<p class=\"note\">postern-sandbox ({profile} profile): a local emulator of a consent screen. Any well-formed address is an account.</p>\
 <form method=\"post\">{hiddens}{error_html}\
 <label for=\"email\">Account</label>\
 <input type=\"email\" id=\"email\" name=\"email\" value=\"{email}\" placeholder=\"you@example.com\" autocomplete=\"email\">\
@@ -136,6 +137,7 @@ pub(crate) fn render(req: &AuthRequest, error: Option<&str>) -> String {
         hiddens = hiddens.join(""),
         email = escape(email_value),
         duration = duration_select(),
+        profile = profile.as_str(),
     )
 }
 
