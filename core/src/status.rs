@@ -371,19 +371,17 @@ fn grant_end(rec: &AccountRecord, provider: &Provider) -> Option<End> {
 
 fn grant_note(end: Option<&End>, provider: &Provider) -> Option<String> {
     match end {
+        // The end itself is in `grant_ends_at`; the note says why and what to do.
         Some(End {
-            at,
             why: GrantEnd::TestingMode,
-        }) => Some(format!(
-            "This client's project is in Testing: Google ends this grant on {}, 7 days after consent. Publish the app in Google Cloud Console to stop the weekly expiry.",
-            rfc3339(*at)
-        )),
+            ..
+        }) => Some("This client's project is in Testing: Google ends this grant 7 days after consent. Publish the app in Google Cloud Console to stop the weekly expiry.".to_owned()),
         Some(End {
-            at,
             why: GrantEnd::TimeBasedAccess,
+            ..
         }) => Some(format!(
-            "You chose time-based access on the consent page: this grant ends on {}.",
-            rfc3339(*at)
+            "You chose time-based access on {}'s consent page: the grant ends then. Authorize again before it does to keep sending.",
+            provider.label
         )),
         None if provider.name == "google"
             && provider.publishing_status == PublishingStatus::Unknown =>

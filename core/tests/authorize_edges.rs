@@ -65,6 +65,7 @@ async fn cancel_and_timeout_end_the_flow_and_free_the_port() {
     let h = Harness::start_with(Options {
         loopback_port: Some(port),
         authorize_timeout: Duration::from_secs(2),
+        ..Options::default()
     })
     .await;
     let mut rx = h.app.subscribe();

@@ -14,7 +14,7 @@ use clap::Args;
 use postern_core::provider::Provider;
 use postern_core::settings::Settings;
 use postern_core::{App, Error, Secret};
-use postern_sandbox::{Endpoints, SandboxConfig};
+use postern_sandbox::{Endpoints, Profile, SandboxConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::startup;
@@ -36,12 +36,21 @@ pub struct SandboxArgs {
     /// SMTP port with STARTTLS (like smtp.gmail.com:587).
     #[arg(long, default_value_t = 0)]
     pub smtp_starttls_port: u16,
+    /// "google" plays Google's shapes; "strict" a standards-conformant provider (client
+    /// authentication at revocation, the address only at UserInfo, rotated refresh tokens).
+    #[arg(long, default_value = "google")]
+    pub profile: Profile,
+    /// The access tokens' lifetime in seconds (3599 by default).
+    #[arg(long)]
+    pub access_token_lifetime: Option<u64>,
 }
 
 /// The endpoints file: everything public about the running sandbox.
 #[derive(Serialize, Deserialize)]
 struct Registration {
     pid: u32,
+    #[serde(default)]
+    profile: Profile,
     issuer: String,
     authorization_endpoint: String,
     token_endpoint: String,
@@ -57,9 +66,10 @@ struct Registration {
 }
 
 impl Registration {
-    fn of(e: &Endpoints) -> Self {
+    fn of(e: &Endpoints, profile: Profile) -> Self {
         Registration {
             pid: std::process::id(),
+            profile,
             issuer: e.issuer.clone(),
             authorization_endpoint: e.authorization_endpoint.clone(),
             token_endpoint: e.token_endpoint.clone(),
@@ -105,6 +115,10 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Error> {
     let state_dir = args.state_dir.unwrap_or_else(|| dir.join("state"));
     std::fs::create_dir_all(&state_dir).map_err(|e| storage(&state_dir, e))?;
     let sandbox = postern_sandbox::start(SandboxConfig {
+        profile: args.profile,
+        access_token_lifetime: args
+            .access_token_lifetime
+            .map(std::time::Duration::from_secs),
         state_dir: Some(state_dir),
         https_port: args.https_port,
         http_port: args.http_port,
@@ -116,13 +130,13 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Error> {
         why: format!("the sandbox could not start: {e}"),
     })?;
     let endpoints = sandbox.endpoints().clone();
-    let registration = Registration::of(&endpoints);
+    let registration = Registration::of(&endpoints, args.profile);
 
     // The client secret goes where every client secret goes: the keychain.
     let mut with_sandbox = startup::sandbox_world(&settings);
     with_sandbox
         .extra_providers
-        .push(startup::sandbox_provider(&endpoints));
+        .push(startup::sandbox_provider(&endpoints, args.profile));
     let app = App::open(with_sandbox).await?;
     app.set_client_secret(
         startup::SANDBOX_PROVIDER,
@@ -168,7 +182,8 @@ async fn wait_for_stop() {
 pub fn running_provider(settings: &Settings) -> Option<Provider> {
     let text = std::fs::read_to_string(registration_file(settings)).ok()?;
     let registration: Registration = serde_json::from_str(&text).ok()?;
-    is_running(&registration).then(|| startup::sandbox_provider(&registration.endpoints()))
+    is_running(&registration)
+        .then(|| startup::sandbox_provider(&registration.endpoints(), registration.profile))
 }
 
 #[cfg(target_os = "linux")]

@@ -7,10 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use postern_core::provider::{Provider, PublishingStatus, SmtpSecurity, SmtpSettings};
+use postern_core::provider::{ClientAuth, Provider, PublishingStatus, SmtpSecurity, SmtpSettings};
 use postern_core::settings::{Mode, Settings};
 use postern_core::{App, Secret};
-use postern_sandbox::{Endpoints, Sandbox, SandboxConfig};
+use postern_sandbox::{Endpoints, Profile, Sandbox, SandboxConfig};
 
 /// The keyring service of sandbox mode, apart from the person's real secrets.
 pub const SANDBOX_KEYRING_SERVICE: &str = "postern-sandbox";
@@ -72,7 +72,9 @@ async fn open_sandbox_mode(mut settings: Settings) -> anyhow::Result<Opened> {
     settings.mode = Mode::Sandbox;
     settings.data_dir = data_dir;
     settings.keyring_service = SANDBOX_KEYRING_SERVICE.to_string();
-    settings.extra_providers.push(sandbox_provider(&endpoints));
+    settings
+        .extra_providers
+        .push(sandbox_provider(&endpoints, Profile::Google));
     let app = App::open(settings).await?;
     app.set_client_secret(
         SANDBOX_PROVIDER,
@@ -110,8 +112,19 @@ pub async fn app_for_google_client(running: &App) -> postern_core::Result<App> {
     App::open(Settings::from_env()?).await
 }
 
-/// The provider profile that points Postern at a running sandbox.
-pub fn sandbox_provider(e: &Endpoints) -> Provider {
+/// The provider profile that points Postern at a running sandbox: Google's shapes, or a
+/// standards-conformant provider (client authentication at revocation, no tokeninfo, the
+/// address at UserInfo, RFC 9207 `iss`) for the strict profile.
+pub fn sandbox_provider(e: &Endpoints, profile: Profile) -> Provider {
+    if profile == Profile::Strict {
+        return Provider {
+            label: "Sandbox (strict standard provider)".into(),
+            tokeninfo_endpoint: None,
+            revocation_auth: ClientAuth::ClientSecretBasic,
+            authorization_response_iss: true,
+            ..sandbox_provider(e, Profile::Google)
+        };
+    }
     Provider {
         name: SANDBOX_PROVIDER.into(),
         label: "Sandbox (local stand-in for Google)".into(),

@@ -10,7 +10,8 @@ import { invoke } from "@tauri-apps/api/core";
 import AccountList from "../src/lib/components/AccountList.svelte";
 import Header from "../src/lib/components/Header.svelte";
 import { store } from "../src/lib/store.svelte";
-import { account, info, revokedStatus, status } from "./fixtures";
+import { formatDateTime } from "../src/lib/format";
+import { account, info, pendingStatus, revokedStatus, status, testingStatus } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
 
@@ -51,13 +52,34 @@ describe("AccountList", () => {
     expect(onselect).toHaveBeenCalledWith("grace@example.com");
   });
 
+  it("marks an account whose revocation waits for the provider as revocation pending", () => {
+    render(AccountList, { accounts: [account(pendingStatus())], selected: null, info: info(), onselect: () => {} });
+    const item = screen.getByTestId("account-item");
+    const badge = within(item).getByTestId("account-state");
+    expect(badge).toHaveAttribute("data-state", "revocation_pending");
+    expect(badge).toHaveTextContent("Revocation pending");
+    expect(badge).toHaveClass("s-revocation_pending");
+    expect(item).toHaveTextContent("Google (Gmail) has not confirmed it");
+  });
+
+  it("says when a grant core marks as ending soon ends, and says nothing for the others", () => {
+    const soon = testingStatus(3_600, { address: "ada@example.com" });
+    const later = testingStatus(3 * 86_400, { address: "bo@example.com" });
+    render(AccountList, { accounts: [account(soon), account(later)], selected: null, info: info(), onselect: () => {} });
+    const items = screen.getAllByTestId("account-item");
+    expect(within(items[0]).getByTestId("grant-ends-soon")).toHaveTextContent(
+      `Grant ends ${formatDateTime(soon.grantEndsAt)}`,
+    );
+    expect(within(items[1]).queryByTestId("grant-ends-soon")).not.toBeInTheDocument();
+  });
+
   it("Add account picks a provider and starts the browser flow with the hint", async () => {
     const user = userEvent.setup();
     let finish!: (a: unknown) => void;
     invokeMock.mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)));
     const providers = [
-      { name: "google", label: "Google" },
-      { name: "sandbox", label: "Sandbox (local stand-in for Google)" },
+      { name: "google", label: "Google", publishingStatus: "unknown" as const },
+      { name: "sandbox", label: "Sandbox (local stand-in for Google)", publishingStatus: "unknown" as const },
     ];
     render(AccountList, {
       accounts: [],
@@ -119,8 +141,8 @@ describe("AccountList", () => {
   it("in sandbox mode without a Google client, starts on the sandbox, not on Google", async () => {
     const user = userEvent.setup();
     const providers = [
-      { name: "google", label: "Google" },
-      { name: "sandbox", label: "Sandbox (local stand-in for Google)" },
+      { name: "google", label: "Google", publishingStatus: "unknown" as const },
+      { name: "sandbox", label: "Sandbox (local stand-in for Google)", publishingStatus: "unknown" as const },
     ];
     render(AccountList, { accounts: [], selected: null, info: info({ providers }), onselect: () => {} });
     await user.click(screen.getByTestId("add-account"));
@@ -134,7 +156,7 @@ describe("AccountList", () => {
     render(AccountList, {
       accounts: [],
       selected: null,
-      info: info({ mode: "google", providers: [{ name: "google", label: "Google" }] }),
+      info: info({ mode: "google", providers: [{ name: "google", label: "Google", publishingStatus: "unknown" as const }] }),
       onselect: () => {},
     });
     await user.click(screen.getByTestId("add-account"));

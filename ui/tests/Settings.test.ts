@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { render, screen } from "@testing-library/svelte";
+import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -43,6 +43,7 @@ describe("Settings", () => {
     expect(invokeMock).toHaveBeenCalledWith("save_google_client", {
       clientId: "123-abc.apps.googleusercontent.com",
       clientSecret: "GOCSPX-s3cret",
+      publishingStatus: "unknown",
     });
     expect(await screen.findByRole("status")).toHaveTextContent("Your Google client is saved.");
     expect(screen.getByLabelText("Client secret")).toHaveValue("");
@@ -58,7 +59,7 @@ describe("Settings", () => {
       screen.getByLabelText("Client JSON file"),
       new File([json], "client_secret_123.json", { type: "application/json" }),
     );
-    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("import_google_client", { json }));
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("import_google_client", { json, publishingStatus: "unknown" }));
     expect(await screen.findByRole("status")).toHaveTextContent("client_secret_123.json");
   });
 
@@ -74,5 +75,78 @@ describe("Settings", () => {
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("needs a Desktop app client");
     expect(alert).toHaveTextContent("What to do: Create an OAuth client ID of type Desktop app");
+  });
+});
+
+describe("Settings, publishing status", () => {
+  const google = (publishingStatus: "unknown" | "testing" | "in_production" | "internal") => ({
+    name: "google",
+    label: "Google (Gmail)",
+    publishingStatus,
+  });
+
+  it("asks the publishing status with the client, says where Google shows it, and saves it", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockResolvedValueOnce(info({ googleClientConfigured: true }));
+    render(Settings, { info: info() });
+    const question = screen.getByTestId("client-publishing-status");
+    expect(question).toHaveTextContent(
+      "Google Auth Platform → Audience shows the publishing status; in Testing, Google ends grants 7 days after consent.",
+    );
+    expect(within(question).getByRole("radio", { name: "Unknown" })).toBeChecked();
+    await user.click(within(question).getByRole("radio", { name: "Testing" }));
+    await user.type(screen.getByLabelText("Client ID"), "123-abc.apps.googleusercontent.com");
+    await user.type(screen.getByLabelText("Client secret"), "GOCSPX-s3cret");
+    await user.click(screen.getByRole("button", { name: "Save client" }));
+    expect(invokeMock).toHaveBeenCalledWith("save_google_client", {
+      clientId: "123-abc.apps.googleusercontent.com",
+      clientSecret: "GOCSPX-s3cret",
+      publishingStatus: "testing",
+    });
+  });
+
+  it("imports Google's file with the publishing status chosen", async () => {
+    const user = userEvent.setup();
+    const json = '{"installed":{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"x"}}';
+    invokeMock.mockResolvedValueOnce(info({ googleClientConfigured: true }));
+    render(Settings, { info: info() });
+    await user.click(screen.getByRole("radio", { name: "In production" }));
+    await user.upload(screen.getByLabelText("Client JSON file"), new File([json], "client_secret_123.json"));
+    await vi.waitFor(() =>
+      expect(invokeMock).toHaveBeenCalledWith("import_google_client", { json, publishingStatus: "in_production" }),
+    );
+  });
+
+  it("starts the question at the status Postern was told before", () => {
+    render(Settings, { info: info({ mode: "google", googleClientConfigured: true, providers: [google("internal")] }) });
+    expect(screen.getByRole("radio", { name: "Internal" })).toBeChecked();
+  });
+
+  it("changes a provider's publishing status later with set_publishing_status", async () => {
+    const user = userEvent.setup();
+    const after = info({ mode: "google", googleClientConfigured: true, providers: [google("in_production")] });
+    invokeMock.mockResolvedValueOnce(after);
+    render(Settings, { info: info({ mode: "google", googleClientConfigured: true, providers: [google("testing")] }) });
+    const picker = within(screen.getByTestId("provider-statuses")).getByLabelText("Google (Gmail)");
+    expect(picker).toHaveValue("testing");
+    await user.selectOptions(picker, "in_production");
+    expect(invokeMock).toHaveBeenCalledTimes(1);
+    expect(invokeMock).toHaveBeenCalledWith("set_publishing_status", { provider: "google", status: "in_production" });
+    expect(await screen.findByRole("status")).toHaveTextContent("Google (Gmail): publishing status set to In production.");
+    expect(store.info).toEqual(after);
+  });
+
+  it("shows why a status change was refused and what to do", async () => {
+    const user = userEvent.setup();
+    invokeMock.mockRejectedValueOnce({
+      kind: "google_client_missing",
+      message: "No Google client is set up.",
+      fix: "Save a Google client in Settings first.",
+    });
+    render(Settings, { info: info({ mode: "google", providers: [google("unknown")] }) });
+    await user.selectOptions(screen.getByTestId("publishing-google"), "testing");
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("No Google client is set up.");
+    expect(alert).toHaveTextContent("What to do: Save a Google client in Settings first.");
   });
 });

@@ -40,13 +40,15 @@ describe("commands", () => {
     ["revoke", () => api.revoke("a@x.org"), "revoke", { address: "a@x.org" }],
     ["reauthorize", () => api.reauthorize("a@x.org"), "reauthorize", { address: "a@x.org" }],
     ["removeAccount", () => api.removeAccount("a@x.org"), "remove_account", { address: "a@x.org" }],
+    ["forgetAccount", () => api.forgetAccount("a@x.org"), "forget_account", { address: "a@x.org" }],
     ["send", () => api.send(draft), "send", { draft }],
     ["listOutbox", () => api.listOutbox(), "list_outbox", undefined],
     ["retryOutbox", () => api.retryOutbox(7), "retry_outbox", { id: 7 }],
     ["discardOutbox", () => api.discardOutbox(7), "discard_outbox", { id: 7 }],
     ["listActivity", () => api.listActivity(50), "list_activity", { limit: 50 }],
-    ["saveGoogleClient", () => api.saveGoogleClient("id.apps", "s3cret"), "save_google_client", { clientId: "id.apps", clientSecret: "s3cret" }],
-    ["importGoogleClient", () => api.importGoogleClient('{"installed":{}}'), "import_google_client", { json: '{"installed":{}}' }],
+    ["saveGoogleClient", () => api.saveGoogleClient("id.apps", "s3cret", "testing"), "save_google_client", { clientId: "id.apps", clientSecret: "s3cret", publishingStatus: "testing" }],
+    ["importGoogleClient", () => api.importGoogleClient('{"installed":{}}', "in_production"), "import_google_client", { json: '{"installed":{}}', publishingStatus: "in_production" }],
+    ["setPublishingStatus", () => api.setPublishingStatus("google", "internal"), "set_publishing_status", { provider: "google", status: "internal" }],
     ["openCompose", () => api.openCompose(), "open_compose", undefined],
   ];
 

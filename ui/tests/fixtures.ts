@@ -10,7 +10,7 @@ export function info(overrides: Partial<AppInfo> = {}): AppInfo {
     version: "0.1.0",
     dataDir: "/home/ada/.local/share/postern/sandbox",
     configDir: "/home/ada/.config/postern",
-    providers: [{ name: "sandbox", label: "Sandbox (local stand-in for Google)" }],
+    providers: [{ name: "sandbox", label: "Sandbox (local stand-in for Google)", publishingStatus: "unknown" }],
     googleClientConfigured: false,
     ...overrides,
   };
@@ -30,7 +30,13 @@ export function status(overrides: Partial<TokenStatus> = {}): TokenStatus {
     lastRefresh: "2026-11-25T11:02:00Z",
     refreshTokenIssuedAt: "2026-11-22T09:00:00Z",
     refreshTokenAgeSecs: 3 * 86400 + 7200,
-    testingModeWarning: null,
+    publishingStatus: "unknown",
+    grantEndsAt: null,
+    grantEnd: null,
+    grantSecondsLeft: null,
+    grantEndingSoon: false,
+    grantNote: null,
+    revocationNextTry: null,
     audienceOk: true,
     revokedCause: null,
     lastError: null,
@@ -54,6 +60,40 @@ export function revokedStatus(overrides: Partial<TokenStatus> = {}): TokenStatus
       fix: "Authorize the account again.",
     },
     actions: ["reauthorize"],
+    ...overrides,
+  });
+}
+
+/** Core's status while a revocation waits for the provider (the fix names its access page). */
+export function pendingStatus(overrides: Partial<TokenStatus> = {}): TokenStatus {
+  return status({
+    address: "lin@example.com",
+    provider: "google",
+    state: "revocation_pending",
+    headline: "Revocation pending: Google (Gmail) has not confirmed it",
+    publishingStatus: "in_production",
+    revocationNextTry: new Date(Date.now() + 120_000).toISOString(),
+    lastError: {
+      kind: "revocation_not_confirmed",
+      message: "Google (Gmail) did not confirm the revocation: Postern could not reach it.",
+      fix: "Nothing is deleted until Google (Gmail) confirms: Postern keeps the tokens (unused) and retries by itself, or retry it now (Retry revocation in the window, `postern revoke` on the command line). To end access right now, remove Postern at https://myaccount.google.com/connections.",
+    },
+    actions: ["retry_revoke", "forget"],
+    ...overrides,
+  });
+}
+
+/** A Testing-mode grant with `secondsLeft` until Google ends it (7 days after consent). */
+export function testingStatus(secondsLeft: number, overrides: Partial<TokenStatus> = {}): TokenStatus {
+  const endsAt = new Date(Date.now() + secondsLeft * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return status({
+    provider: "google",
+    publishingStatus: "testing",
+    grantEndsAt: endsAt,
+    grantEnd: "testing_mode",
+    grantSecondsLeft: secondsLeft,
+    grantEndingSoon: secondsLeft < 86_400,
+    grantNote: `This client's project is in Testing: Google ends this grant on ${endsAt}, 7 days after consent. Publish the app in Google Cloud Console to stop the weekly expiry.`,
     ...overrides,
   });
 }

@@ -35,8 +35,9 @@ impl App {
     /// be reached or refuses, the account is *revocation pending* and this returns
     /// [`Error::RevocationNotConfirmed`].
     pub async fn revoke(&self, address: &str) -> Result<TokenStatus> {
-        self.revoke_and_settle(address).await?;
-        self.status(address).await
+        // The record as settled: an account removed once confirmed still reports "revoked".
+        let rec = self.revoke_and_settle(address).await?;
+        Ok(self.status_of(&rec))
     }
 
     /// Revokes (confirmed) and forgets the account. While the provider does not confirm,
@@ -48,7 +49,7 @@ impl App {
         }
         rec.remove_after_revoke = true;
         accounts::save(&self.store, &rec)?;
-        self.revoke_and_settle(address).await.map(|_| ())
+        self.revoke_and_settle(address).await.map(drop)
     }
 
     /// Revoke and reauthorize, the one button for "I want a fresh grant": a live grant is
@@ -66,8 +67,9 @@ impl App {
         self.reauthorize(address, launcher).await
     }
 
-    /// Tries every pending revocation whose time has come (the background timer).
-    pub(crate) async fn retry_due_revocations(&self) {
+    /// Tries every pending revocation whose time has come (what the background timer does
+    /// every minute).
+    pub async fn retry_due_revocations(&self) {
         let Ok(all) = accounts::all(&self.store) else {
             return;
         };
@@ -100,13 +102,15 @@ impl App {
         Ok(())
     }
 
-    /// One revocation attempt under the grant lock, and what follows from its outcome.
-    async fn revoke_and_settle(&self, address: &str) -> Result<()> {
+    /// One revocation attempt under the grant lock, and what follows from its outcome;
+    /// returns the account as it was settled.
+    async fn revoke_and_settle(&self, address: &str) -> Result<AccountRecord> {
         let guard = self.grant_lock(address).await?;
         let mut rec = self.record(address)?;
         if rec.standing == Standing::Revoked {
             drop(guard);
-            return self.finish_removal(&rec).await;
+            self.finish_removal(&rec).await?;
+            return Ok(rec);
         }
         let p = self.provider(&rec.provider)?;
         let outcome = self.revoke_remote(&p, &rec.address).await;
@@ -117,7 +121,8 @@ impl App {
         drop(guard);
         self.publish(&rec.address, true).await;
         result?;
-        self.finish_removal(&rec).await
+        self.finish_removal(&rec).await?;
+        Ok(rec)
     }
 
     async fn finish_removal(&self, rec: &AccountRecord) -> Result<()> {

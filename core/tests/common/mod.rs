@@ -16,8 +16,9 @@ use postern_core::provider::SmtpSecurity;
 use postern_core::settings::{Mode, Settings};
 use postern_core::vault::SecretKind;
 use postern_core::{App, Secret};
+pub use postern_sandbox::Profile;
 use postern_sandbox::{Sandbox, SandboxConfig};
-pub use sandbox_provider::sandbox_provider;
+pub use sandbox_provider::{sandbox_provider, strict_provider};
 
 #[allow(unused_imports)]
 pub use browser::{Browser, ChromeLauncher, Decision, Plan};
@@ -74,9 +75,13 @@ pub struct Options {
     pub loopback_port: Option<u16>,
     /// How long the browser flow may take.
     pub authorize_timeout: std::time::Duration,
-    /// More provider profiles, made from the sandbox's endpoints (their client secret is the
-    /// sandbox's too).
-    pub more_providers: fn(&postern_sandbox::Endpoints) -> Vec<postern_core::provider::Provider>,
+    /// The sandbox's profile (Google's shapes, or a strict standards provider); the app's
+    /// "sandbox" provider profile follows it.
+    pub profile: Profile,
+    /// The sandbox's access-token lifetime (3599 s when `None`).
+    pub access_token_lifetime: Option<std::time::Duration>,
+    /// More provider profiles made for the started sandbox, each with its client secret.
+    pub more_providers: fn(&Sandbox) -> Vec<(postern_core::provider::Provider, String)>,
 }
 
 impl Default for Options {
@@ -85,6 +90,8 @@ impl Default for Options {
             loopback_port: None,
             authorize_timeout: std::time::Duration::from_secs(60),
             more_providers: |_| Vec::new(),
+            profile: Profile::Google,
+            access_token_lifetime: None,
         }
     }
 }
@@ -99,9 +106,13 @@ impl Harness {
     pub async fn start_with(opts: Options) -> Harness {
         require_keychain();
         log_file();
-        let sandbox = postern_sandbox::start(SandboxConfig::default())
-            .await
-            .expect("the sandbox starts");
+        let sandbox = postern_sandbox::start(SandboxConfig {
+            profile: opts.profile,
+            access_token_lifetime: opts.access_token_lifetime,
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("the sandbox starts");
         let dir = tempfile::Builder::new()
             .prefix("postern-core-test-")
             .tempdir()
@@ -109,13 +120,16 @@ impl Harness {
         let service = format!("postern-test-{}-{}", std::process::id(), rand_suffix());
         let mut settings = Settings::with_dirs(dir.path().join("data"), dir.path().join("config"));
         settings.keyring_service = service.clone();
-        settings.extra_providers = vec![sandbox_provider(
-            sandbox.endpoints(),
-            SmtpSecurity::ImplicitTls,
-        )];
-        let more = (opts.more_providers)(sandbox.endpoints());
-        let more_names: Vec<String> = more.iter().map(|p| p.name.clone()).collect();
-        settings.extra_providers.extend(more);
+        let profile_for = match opts.profile {
+            Profile::Strict => strict_provider,
+            _ => sandbox_provider,
+        };
+        settings.extra_providers =
+            vec![profile_for(sandbox.endpoints(), SmtpSecurity::ImplicitTls)];
+        let more = (opts.more_providers)(&sandbox);
+        settings
+            .extra_providers
+            .extend(more.iter().map(|(p, _)| p.clone()));
         settings.mode = Mode::Sandbox;
         settings.loopback_port = opts.loopback_port;
         settings.authorize_timeout = opts.authorize_timeout;
@@ -123,8 +137,8 @@ impl Harness {
         let client_secret = sandbox.endpoints().client_secret.clone();
         app.set_client_secret("sandbox", Secret::new(client_secret.clone()))
             .expect("the client secret goes to the keychain");
-        for name in &more_names {
-            app.set_client_secret(name, Secret::new(client_secret.clone()))
+        for (p, secret) in &more {
+            app.set_client_secret(&p.name, Secret::new(secret.clone()))
                 .expect("the client secret goes to the keychain");
         }
         Harness {
@@ -132,7 +146,11 @@ impl Harness {
             app,
             dir,
             service,
-            secrets: Mutex::new(vec![client_secret]),
+            secrets: Mutex::new(
+                std::iter::once(client_secret)
+                    .chain(more.into_iter().map(|(_, s)| s))
+                    .collect(),
+            ),
             browser: Mutex::new(None),
         }
     }

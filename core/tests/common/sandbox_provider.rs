@@ -1,7 +1,9 @@
 //! The sandbox as a provider profile (what the shell builds in sandbox mode), shared by the
 //! authorize suites (`common`) and the send suites (`send_support`).
 
-use postern_core::provider::{self, Provider, PublishingStatus, SmtpSecurity, SmtpSettings};
+use postern_core::provider::{
+    self, ClientAuth, Provider, PublishingStatus, SmtpSecurity, SmtpSettings,
+};
 use postern_sandbox::Endpoints;
 
 /// A profile for the sandbox at `ep`, sending on its port for `security`.
@@ -31,5 +33,17 @@ pub fn sandbox_provider(ep: &Endpoints, security: SmtpSecurity) -> Provider {
         publishing_status: PublishingStatus::InProduction,
         access_page: None,
         ..provider::google()
+    }
+}
+
+/// A profile for the sandbox's strict (standards, not Google) profile: client authentication
+/// at revocation, no tokeninfo (the address is at UserInfo), RFC 9207 `iss` advertised.
+pub fn strict_provider(ep: &Endpoints, security: SmtpSecurity) -> Provider {
+    Provider {
+        label: "Strict sandbox".into(),
+        tokeninfo_endpoint: None,
+        revocation_auth: ClientAuth::ClientSecretBasic,
+        authorization_response_iss: true,
+        ..sandbox_provider(ep, security)
     }
 }

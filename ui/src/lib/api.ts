@@ -4,7 +4,9 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 export type Mode = "google" | "sandbox";
-export type Provider = { name: string; label: string };
+/** A client's publishing status as the person said it; Testing means Google ends grants 7 days after consent. */
+export type PublishingStatus = "unknown" | "testing" | "in_production" | "internal";
+export type Provider = { name: string; label: string; publishingStatus: PublishingStatus };
 export type AppInfo = {
   mode: Mode;
   version: string;
@@ -25,8 +27,11 @@ export type TokenState =
   | "revoked"
   | "scope_missing"
   | "error"
-  | "unknown";
-export type TokenAction = "refresh" | "revoke" | "reauthorize" | "grant_again";
+  | "unknown"
+  | "revocation_pending";
+export type TokenAction = "refresh" | "revoke" | "reauthorize" | "grant_again" | "retry_revoke" | "forget";
+/** Why a grant has a known end. */
+export type GrantEnd = "testing_mode" | "time_based_access";
 export type TokenStatus = {
   address: string;
   provider: string;
@@ -40,7 +45,13 @@ export type TokenStatus = {
   lastRefresh: string | null;
   refreshTokenIssuedAt: string | null;
   refreshTokenAgeSecs: number | null;
-  testingModeWarning: string | null;
+  publishingStatus: PublishingStatus;
+  grantEndsAt: string | null;
+  grantEnd: GrantEnd | null;
+  grantSecondsLeft: number | null;
+  grantEndingSoon: boolean;
+  grantNote: string | null;
+  revocationNextTry: string | null;
   audienceOk: boolean | null;
   revokedCause: string | null;
   lastError: ErrorView | null;
@@ -135,15 +146,20 @@ export const refreshNow = (address: string) => call<TokenStatus>("refresh_now", 
 export const revoke = (address: string) => call<TokenStatus>("revoke", { address });
 export const reauthorize = (address: string) => call<Account>("reauthorize", { address });
 export const removeAccount = (address: string) => call<null>("remove_account", { address });
+/** Deletes the account here without the provider's confirmation (its grant may still be live there). */
+export const forgetAccount = (address: string) => call<null>("forget_account", { address });
 /** Queues the draft; the `postern://outbox` event tells the rest. */
 export const send = (draft: Draft) => call<OutboxItem>("send", { draft });
 export const listOutbox = () => call<OutboxItem[]>("list_outbox");
 export const retryOutbox = (id: number) => call<OutboxItem>("retry_outbox", { id });
 export const discardOutbox = (id: number) => call<null>("discard_outbox", { id });
 export const listActivity = (limit: number) => call<Activity[]>("list_activity", { limit });
-export const saveGoogleClient = (clientId: string, clientSecret: string) =>
-  call<AppInfo>("save_google_client", { clientId, clientSecret });
-export const importGoogleClient = (json: string) => call<AppInfo>("import_google_client", { json });
+export const saveGoogleClient = (clientId: string, clientSecret: string, publishingStatus: PublishingStatus) =>
+  call<AppInfo>("save_google_client", { clientId, clientSecret, publishingStatus });
+export const importGoogleClient = (json: string, publishingStatus: PublishingStatus) =>
+  call<AppInfo>("import_google_client", { json, publishingStatus });
+export const setPublishingStatus = (provider: string, status: PublishingStatus) =>
+  call<AppInfo>("set_publishing_status", { provider, status });
 export const openCompose = () => call<null>("open_compose");
 
 /** Event names and their payloads. */

@@ -156,6 +156,12 @@ class Store {
     this.setAccounts(this.accounts.filter((a) => a.address !== address));
   }
 
+  /** Forgets the account here without the provider's confirmation. */
+  async forgetAccount(address: string): Promise<void> {
+    await api.forgetAccount(address);
+    this.setAccounts(this.accounts.filter((a) => a.address !== address));
+  }
+
   async retryOutbox(id: number): Promise<void> {
     this.upsertOutbox(await api.retryOutbox(id));
   }
