@@ -243,7 +243,22 @@ impl App {
     pub fn set_client_secret(&self, provider: &str, secret: Secret) -> Result<()> {
         self.provider(provider)?;
         self.vault
-            .put(&client_key(provider), SecretKind::ClientSecret, &secret)
+            .put(&client_key(provider), SecretKind::ClientSecret, &secret)?;
+        self.secret_restored(provider)
+    }
+
+    /// Accounts that stopped because the client secret was missing may work again: the
+    /// next use or background pass finds out (once; a refresh token still missing puts
+    /// them back).
+    fn secret_restored(&self, provider: &str) -> Result<()> {
+        for mut rec in accounts::all(&self.store)? {
+            if rec.provider == provider && rec.standing == accounts::Standing::SecretMissing {
+                rec.standing = accounts::Standing::Active;
+                rec.last_error = None;
+                accounts::save(&self.store, &rec)?;
+            }
+        }
+        Ok(())
     }
 
     /// Saves the Google client: the ID in the config folder, the secret in the keychain.
@@ -270,6 +285,7 @@ impl App {
         })
         .await?;
         settings::write_google_client(&self.settings.config_dir, &id, status)?;
+        self.secret_restored("google")?;
         for p in self
             .providers
             .write()
