@@ -346,12 +346,19 @@ impl App {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                app.refresh_due().await;
-                app.retry_due_revocations().await;
+                app.background_pass().await;
             }
         });
         // mail: the send issue starts the outbox worker here.
         self.start_outbox_worker();
+    }
+
+    /// One pass of the background work (the 60 s timer): refreshes that are due, pending
+    /// revocations that are due, and waiting mail of accounts that work again.
+    pub async fn background_pass(&self) {
+        self.refresh_due().await;
+        self.retry_due_revocations().await;
+        self.requeue_waiting_if_valid().await;
     }
 
     /// Refreshes every working account whose token ends within the next timer period.

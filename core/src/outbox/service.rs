@@ -213,7 +213,7 @@ impl App {
         }
     }
 
-    async fn requeue_waiting_if_valid(&self) {
+    pub(crate) async fn requeue_waiting_if_valid(&self) {
         let Ok(accounts) = self.outbox.waiting_accounts() else {
             return;
         };
