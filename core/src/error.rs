@@ -317,7 +317,9 @@ impl Error {
     pub fn explain(&self) -> Explanation {
         let message = match self {
             Error::InvalidGrant { cause, .. } => cause.describe().to_string(),
-            other => capitalise(&other.to_string()),
+            // Server text inside (SMTP replies, token endpoint descriptions) is stored in the
+            // outbox and the accounts table, so nothing token-shaped may pass.
+            other => crate::activity::redact(&capitalise(&other.to_string())),
         };
         Explanation {
             kind: self.code().to_string(),
