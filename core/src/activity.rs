@@ -89,6 +89,16 @@ impl ActivityLog {
         Ok(entry)
     }
 
+    /// Deletes entries written before `cutoff` (RFC 3339, as `at` is written); returns how many.
+    pub(crate) fn purge_before(&self, cutoff: &str) -> Result<usize> {
+        self.store.with(|c| {
+            c.execute(
+                "DELETE FROM activity WHERE julianday(at) < julianday(?1)",
+                [cutoff],
+            )
+        })
+    }
+
     /// The newest `limit` entries, newest first.
     pub fn list(&self, limit: usize) -> Result<Vec<Activity>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

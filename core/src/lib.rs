@@ -13,6 +13,7 @@ pub mod events;
 pub mod mail;
 pub mod outbox;
 pub mod provider;
+pub mod retention;
 pub mod secret;
 pub mod settings;
 pub mod status;

@@ -263,6 +263,7 @@ impl App {
         });
         // mail: the send issue starts the outbox worker here.
         self.start_outbox_worker();
+        self.start_retention();
     }
 
     /// Refreshes every working account whose token ends within the next timer period.

@@ -6,6 +6,7 @@
 mod backoff;
 mod hooks;
 mod queue;
+pub(crate) mod retention;
 mod service;
 mod store;
 mod worker;
