@@ -10,6 +10,8 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mail;
 pub mod outbox;
 pub mod provider;
