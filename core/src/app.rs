@@ -119,7 +119,7 @@ impl App {
         let vault = Vault::new(settings.keyring_service.clone());
         // mail: added by the send issue
         let outbox = crate::outbox::Outbox::open(store.clone())?;
-        Ok(App {
+        let app = App {
             settings: Arc::new(settings),
             store,
             events,
@@ -128,7 +128,12 @@ impl App {
             providers: Arc::new(RwLock::new(providers)),
             auth: Arc::new(AuthState::default()),
             outbox,
-        })
+        };
+        // A failed purge must not keep the person from their mail; it runs again tomorrow.
+        if let Err(e) = app.purge_expired() {
+            tracing::warn!("retention purge failed: {}", e.code());
+        }
+        Ok(app)
     }
 
     /// The store (other modules add their tables through [`Store::migrate`]).
@@ -209,6 +214,18 @@ impl App {
         accounts::get(&self.store, address)?.ok_or_else(|| Error::UnknownAccount {
             address: address.to_owned(),
         })
+    }
+
+    /// The largest message any provider takes: the most a message read from a stream may be
+    /// before its account is known.
+    pub fn largest_message_bytes(&self) -> u64 {
+        self.providers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|p| p.max_message_bytes)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The client ID and secret for a provider.

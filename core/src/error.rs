@@ -380,7 +380,9 @@ impl Error {
             Error::InvalidGrant {
                 cause, provider, ..
             } => cause.describe(provider),
-            other => capitalise(&other.to_string()),
+            // Server text inside (SMTP replies, token endpoint descriptions) is stored in the
+            // outbox and the accounts table, so nothing token-shaped may pass.
+            other => crate::activity::redact(&capitalise(&other.to_string())),
         };
         Explanation {
             kind: self.code().to_string(),

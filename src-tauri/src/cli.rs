@@ -2,7 +2,7 @@
 //! Errors go to standard error in the words the window uses, with the fix, and the exit code
 //! says what kind of failure it was (see [`EXIT_CODES`]).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -392,12 +392,12 @@ impl Launcher for PasteLauncher {
 }
 
 async fn send(app: &App, args: SendArgs) -> Result<i32, Error> {
-    let input = read_stdin("the message")?;
+    let input = read_stdin("the message", app.largest_message_bytes())?;
     let item = if args.raw {
         app.send_raw(args.from.as_deref().unwrap_or(""), input)
             .await?
     } else {
-        let draft = draft_from(&args, input)?;
+        let draft = draft_from(&args, input, app.largest_message_bytes())?;
         if args.no_wait {
             app.send(draft).await?
         } else {
@@ -407,7 +407,7 @@ async fn send(app: &App, args: SendArgs) -> Result<i32, Error> {
     render::sent(&item)
 }
 
-fn draft_from(args: &SendArgs, body: Vec<u8>) -> Result<Draft, Error> {
+fn draft_from(args: &SendArgs, body: Vec<u8>, max_message_bytes: u64) -> Result<Draft, Error> {
     let text = String::from_utf8(body).map_err(|_| Error::InvalidInput {
         what: "the message body".into(),
         why: "it is not UTF-8 text".into(),
@@ -418,7 +418,7 @@ fn draft_from(args: &SendArgs, body: Vec<u8>) -> Result<Draft, Error> {
     };
     let mut attachments = Vec::new();
     for path in &args.attachments {
-        attachments.push(render::attachment(path)?);
+        attachments.push(render::attachment(path, max_message_bytes)?);
     }
     Ok(Draft {
         from: args.from.clone().unwrap_or_default(),
@@ -439,19 +439,16 @@ fn read_text(path: &PathBuf) -> Result<String, Error> {
     })
 }
 
-fn read_stdin(what: &str) -> Result<Vec<u8>, Error> {
-    let mut stdin = std::io::stdin();
+/// A client secret is a few dozen bytes; anything near this is not one.
+const SECRET_LIMIT: u64 = 64 * 1024;
+
+/// Standard input, refused once it passes `limit` (checked while reading).
+fn read_stdin(what: &str, limit: u64) -> Result<Vec<u8>, Error> {
+    let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprintln!("Type {what}, then Ctrl-D on a line of its own:");
     }
-    let mut buf = Vec::new();
-    stdin
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::InvalidInput {
-            what: "standard input".into(),
-            why: render::io_words(&e),
-        })?;
-    Ok(buf)
+    postern_core::mail::input::read_input(stdin.lock(), what, limit)
 }
 
 async fn client(
@@ -477,7 +474,7 @@ async fn client(
                 why: "the client ID of a custom provider lives in providers.toml; give only the secret, on standard input".into(),
             });
         }
-        let secret = read_stdin("the client secret")?;
+        let secret = read_stdin("the client secret", SECRET_LIMIT)?;
         let secret = String::from_utf8_lossy(&secret).trim().to_string();
         app.set_client_secret(provider, postern_core::Secret::new(secret))?;
         eprintln!("The client secret of {provider} is in the keychain.");
@@ -486,7 +483,7 @@ async fn client(
     let info = match (id, import) {
         (_, Some(path)) => app.import_google_client(&read_text(&path)?, status).await?,
         (Some(id), None) => {
-            let secret = read_stdin("the client secret")?;
+            let secret = read_stdin("the client secret", SECRET_LIMIT)?;
             let secret = String::from_utf8_lossy(&secret).trim().to_string();
             app.save_google_client(&id, postern_core::Secret::new(secret), status)
                 .await?

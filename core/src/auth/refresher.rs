@@ -351,6 +351,7 @@ impl App {
         });
         // mail: the send issue starts the outbox worker here.
         self.start_outbox_worker();
+        self.start_retention();
     }
 
     /// One pass of the background work (the 60 s timer): refreshes that are due, pending

@@ -8,6 +8,7 @@ mod backoff;
 mod hooks;
 mod lease;
 mod queue;
+pub(crate) mod retention;
 mod service;
 mod store;
 mod worker;
