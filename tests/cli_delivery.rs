@@ -9,8 +9,15 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::browser::Consent;
-use common::cli_world::{text, CliWorld};
+use common::cli_sandbox::{text, Sandbox as CliWorld};
 use common::Group;
+
+/// The outbox as `postern outbox --json` prints it.
+fn outbox(world: &CliWorld) -> serde_json::Value {
+    let out = world.run(&["outbox", "--json"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
 
 fn send(world: &CliWorld, from: &str, subject: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
@@ -49,7 +56,7 @@ async fn wait_delivered(world: &CliWorld, subject: &str, within: Duration) -> us
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mail_that_waited_for_a_revoked_grant_goes_out_after_authorize_exactly_once() {
-    let world = CliWorld::start("deliver-authorize", &[]);
+    let world = CliWorld::start("deliver-authorize");
     let me = "wait@sandbox.test";
     let out = world.authorize(&Consent::allow(me)).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -59,7 +66,7 @@ async fn mail_that_waited_for_a_revoked_grant_goes_out_after_authorize_exactly_o
     // The stored token is fresh, so the sign-in is refused, the refresh finds the grant dead.
     let out = send(&world, me, "waited", &[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert_eq!(world.outbox()[0]["state"], "waiting");
+    assert_eq!(outbox(&world)[0]["state"], "waiting");
 
     let out = world.authorize(&Consent::allow(me)).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -70,7 +77,7 @@ async fn mail_that_waited_for_a_revoked_grant_goes_out_after_authorize_exactly_o
     );
     assert!(progress.contains("“waited”: sent"), "{progress}");
     assert_eq!(delivered(&world, "waited").await, 1);
-    assert_eq!(world.outbox()[0]["state"], "sent");
+    assert_eq!(outbox(&world)[0]["state"], "sent");
     // Nothing left to do, and nothing goes twice.
     let out = world.run(&["outbox", "flush"], b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -79,7 +86,7 @@ async fn mail_that_waited_for_a_revoked_grant_goes_out_after_authorize_exactly_o
 
 #[tokio::test(flavor = "multi_thread")]
 async fn outbox_retry_and_flush_deliver_now_and_report_the_outcome() {
-    let world = CliWorld::start("deliver-retry", &[]);
+    let world = CliWorld::start("deliver-retry");
     let me = "retry@sandbox.test";
     let out = world.authorize(&Consent::allow(me)).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -93,7 +100,7 @@ async fn outbox_retry_and_flush_deliver_now_and_report_the_outcome() {
         .await;
     let out = send(&world, me, "too big", &[]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
-    let id = world.outbox()[0]["id"].as_i64().unwrap().to_string();
+    let id = outbox(&world)[0]["id"].as_i64().unwrap().to_string();
     world
         .admin_post(
             "/limits/max-message-size",
@@ -126,7 +133,7 @@ fn daemon(world: &CliWorld) -> Group {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daemon_delivers_and_a_kill_mid_send_sends_nothing_twice() {
-    let world = CliWorld::start("deliver-daemon", &["--access-token-lifetime", "60"]);
+    let world = CliWorld::start_with("deliver-daemon", postern_sandbox::Profile::Google, Some(60));
     let me = "daemon@sandbox.test";
     let out = world.authorize(&Consent::allow(me)).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -157,7 +164,7 @@ async fn the_daemon_delivers_and_a_kill_mid_send_sends_nothing_twice() {
     let out = send(&world, me, "killed mid-send", &["--no-wait"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let deadline = Instant::now() + Duration::from_secs(20);
-    while world.outbox()[0]["state"] != "sending" {
+    while outbox(&world)[0]["state"] != "sending" {
         assert!(
             Instant::now() < deadline,
             "the daemon never took the message"
