@@ -59,7 +59,11 @@ pub(crate) async fn revoke(
     }
     let resp = req.form(&form).send().await.map_err(|e| {
         let cause = transport_error("the revocation endpoint", &e);
-        not_confirmed(cause.explain().message)
+        tracing::warn!("revocation request failed: {cause}");
+        not_confirmed(match cause {
+            Error::Tls { .. } => "its certificate was refused".to_owned(),
+            _ => "it could not be reached".to_owned(),
+        })
     })?;
     let status = resp.status().as_u16();
     if status == 200 {
