@@ -441,12 +441,23 @@ fn draft_from(args: &SendArgs, body: Vec<u8>, max_message_bytes: u64) -> Result<
     })
 }
 
+/// A small text file (an HTML body, a client JSON), refused while reading once it passes
+/// `TEXT_LIMIT`, so `--html /dev/zero` cannot spend the memory.
 fn read_text(path: &PathBuf) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| Error::InvalidInput {
-        what: path.display().to_string(),
+    let what = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::InvalidInput {
+        what: what.clone(),
         why: format!("cannot read it: {}", render::io_words(&e)),
+    })?;
+    let bytes = postern_core::mail::input::read_input(file, &what, TEXT_LIMIT)?;
+    String::from_utf8(bytes).map_err(|_| Error::InvalidInput {
+        what,
+        why: "it is not UTF-8 text".into(),
     })
 }
+
+/// An HTML body or a client JSON file is far smaller than this.
+const TEXT_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// A client secret is a few dozen bytes; anything near this is not one.
 const SECRET_LIMIT: u64 = 64 * 1024;

@@ -95,9 +95,10 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// Stores a composed message as `queued`, due now.
+/// Stores a composed message as `queued`, due now, and returns it as stored (read under the
+/// same lock, so a worker cannot have claimed it in between).
 pub(crate) fn insert(store: &Store, c: &Composed) -> Result<OutboxItem> {
-    let id = store.with(|conn| {
+    store.with(|conn| {
         conn.execute(
             "INSERT INTO outbox (account, recipients, to_display, subject, message_id, raw,
                  size_bytes, state, created_at, next_attempt_at)
@@ -114,9 +115,12 @@ pub(crate) fn insert(store: &Store, c: &Composed) -> Result<OutboxItem> {
                 now_unix()
             ],
         )?;
-        Ok(conn.last_insert_rowid())
-    })?;
-    get(store, id)
+        conn.query_row(
+            &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
+            [conn.last_insert_rowid()],
+            item,
+        )
+    })
 }
 
 /// One message, or `OutboxNotFound`.
