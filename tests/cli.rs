@@ -1,160 +1,39 @@
 //! The command line against `postern sandbox` (a real child process, real TCP and TLS), with
 //! the harness keychain and a real Chromium answering the consent page; msmtp as a real mail
-//! client that takes its tokens from `postern token`.
+//! client that takes its tokens from `postern token`. The person's journey runs against both
+//! of the sandbox's profiles: Google's shapes and a strict, standards-conformant provider.
 
+#[path = "cli/client.rs"]
+mod client;
 mod common;
+#[path = "cli/refresh.rs"]
+mod refresh;
+#[path = "cli/revocation.rs"]
+mod revocation;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::browser::{Browser, Consent};
+use common::browser::Consent;
+use common::cli_sandbox::{assert_no_file_contains, text, Profile, Sandbox};
 use common::msmtp::Msmtp;
 use common::*;
 
-/// `postern sandbox` running as a child, with the folders and keyring service of one test.
-struct Sandbox {
-    _proc: Group,
-    endpoints: serde_json::Value,
-    dirs: AppDirs,
-    keyring: String,
-}
-
-impl Sandbox {
-    fn start(name: &str) -> Sandbox {
-        require_desktop();
-        let dirs = AppDirs::new();
-        let keyring = format!("postern-test-cli-{name}-{}", std::process::id());
-        let mut cmd = Command::new(cli_binary());
-        cmd.arg("sandbox")
-            .envs(dirs.env())
-            .env("POSTERN_KEYRING_SERVICE", &keyring)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut group = Group::spawn(cmd);
-        let stdout = group.take_stdout();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let endpoints: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("not one JSON line: {line:?}: {e}"));
-        Sandbox {
-            _proc: group,
-            endpoints,
-            dirs,
-            keyring,
-        }
-    }
-
-    /// `postern --sandbox ARGS…`: the sandbox's world, apart from the person's accounts.
-    fn postern(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(cli_binary());
-        cmd.arg("--sandbox")
-            .args(args)
-            .envs(self.dirs.env())
-            .env("POSTERN_KEYRING_SERVICE", &self.keyring);
-        cmd
-    }
-
-    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut child = self
-            .postern(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn endpoint(&self, key: &str) -> String {
-        match &self.endpoints[key] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }
-    }
-
-    /// `postern authorize --provider sandbox`, with $BROWSER recording the URL that `open` is
-    /// handed and a real Chromium answering it.
-    async fn authorize(&self, consent: &Consent) -> Output {
-        let record = self.dirs.root.path().join("browser-url");
-        let script = self.dirs.root.path().join("browser.sh");
-        std::fs::write(
-            &script,
-            format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", record.display()),
-        )
-        .unwrap();
-        make_executable(&script);
-        let child = self
-            .postern(&["authorize", "--provider", "sandbox"])
-            .env("BROWSER", &script)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let url = wait_for_file(&record, Duration::from_secs(30));
-        assert!(
-            url.starts_with(&self.endpoint("authorization_endpoint")),
-            "consent URL: {url}"
-        );
-        let browser = Browser::start().await;
-        browser.consent(&url, consent).await;
-        let shown = browser.page_text().await;
-        browser.close().await;
-        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-            .await
-            .unwrap();
-        assert!(
-            !shown.is_empty(),
-            "the browser tab shows a page after the redirect"
-        );
-        out
-    }
-
-    async fn mailbox(&self) -> Vec<serde_json::Value> {
-        let url = format!("{}/mailbox", self.endpoint("admin_endpoint"));
-        let v: serde_json::Value = reqwest::get(&url)
-            .await
-            .and_then(|r| r.error_for_status())
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-            .json()
-            .await
-            .unwrap();
-        v.as_array().cloned().unwrap_or_default()
-    }
-}
-
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn wait_for_file(path: &Path, within: Duration) -> String {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            if !s.is_empty() {
-                return s;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
+#[tokio::test(flavor = "multi_thread")]
+async fn authorize_token_send_and_revoke_against_a_google_like_provider() {
+    authorize_token_send_and_revoke(Profile::Google).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn authorize_token_send_and_revoke_from_the_command_line() {
-    let sandbox = Sandbox::start("flow");
+async fn authorize_token_send_and_revoke_against_a_strict_standard_provider() {
+    authorize_token_send_and_revoke(Profile::Strict).await;
+}
+
+/// authorize → status → token → send → outbox → revoke, each answer checked against what the
+/// provider itself says.
+async fn authorize_token_send_and_revoke(profile: Profile) {
+    let sandbox = Sandbox::start_with(&format!("flow-{profile}"), profile, None);
     let me = "cli-flow@sandbox.test";
     let out = sandbox.authorize(&Consent::allow(me)).await;
     assert!(
@@ -172,7 +51,14 @@ async fn authorize_token_send_and_revoke_from_the_command_line() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status["state"], "valid", "{status}");
-    assert_eq!(status["audienceOk"], true, "{status}");
+    // Google's tokeninfo confirms the audience; a standard provider has no tokeninfo, and
+    // Postern then claims nothing either way.
+    let audience = match profile {
+        Profile::Google => serde_json::Value::Bool(true),
+        Profile::Strict => serde_json::Value::Null,
+    };
+    assert_eq!(status["audienceOk"], audience, "{status}");
+    assert_eq!(sandbox.live_grants(me).await, 1);
     assert!(
         status["scopesMissing"].as_array().unwrap().is_empty(),
         "{status}"
@@ -250,6 +136,16 @@ async fn authorize_token_send_and_revoke_from_the_command_line() {
 
     let out = sandbox.run(&["revoke", me], b"");
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Revoked"),
+        "revoke prints the new state: {}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        sandbox.live_grants(me).await,
+        0,
+        "the provider ended the grant, as Postern says"
+    );
     let out = sandbox.run(&["token", me], b"");
     assert_eq!(
         out.status.code(),
@@ -329,22 +225,6 @@ async fn bad_input_gets_a_plain_error_and_its_exit_code() {
     let help = text(&out.stdout);
     for code in ["0  done", "3  the account needs you", "4  the OS keychain"] {
         assert!(help.contains(code), "--help documents exit codes: {help}");
-    }
-}
-
-/// Fails when `needle` occurs in any file under `root`.
-fn assert_no_file_contains(root: &Path, needle: &str) {
-    let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
-                assert!(!found, "a secret was written to {}", path.display());
-            }
-        }
     }
 }
 

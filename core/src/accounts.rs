@@ -27,7 +27,9 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE accounts ADD COLUMN grant_expires_at TEXT;
      ALTER TABLE accounts ADD COLUMN revocation_attempts INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE accounts ADD COLUMN revocation_next_try TEXT;
-     ALTER TABLE accounts ADD COLUMN remove_after_revoke INTEGER NOT NULL DEFAULT 0;",
+     ALTER TABLE accounts ADD COLUMN remove_after_revoke INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE accounts ADD COLUMN refresh_failures INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE accounts ADD COLUMN next_refresh_try TEXT;",
 ];
 
 /// Migrates the accounts table.
@@ -49,6 +51,9 @@ pub(crate) enum Standing {
     /// The person asked to revoke, and the provider has not confirmed it yet: the tokens
     /// stay in the keychain (so the revocation can be retried) but are not used.
     RevocationPending,
+    /// The keychain lost a secret the grant needs (its refresh token, or the provider's
+    /// client secret): nothing is retried until the person acts.
+    SecretMissing,
 }
 
 impl Standing {
@@ -59,6 +64,7 @@ impl Standing {
             Standing::ScopeMissing => "scope_missing",
             Standing::Error => "error",
             Standing::RevocationPending => "revocation_pending",
+            Standing::SecretMissing => "secret_missing",
         }
     }
 
@@ -68,6 +74,7 @@ impl Standing {
             "scope_missing" => Standing::ScopeMissing,
             "error" => Standing::Error,
             "revocation_pending" => Standing::RevocationPending,
+            "secret_missing" => Standing::SecretMissing,
             _ => Standing::Active,
         }
     }
@@ -99,6 +106,10 @@ pub(crate) struct AccountRecord {
     pub(crate) revocation_next_try: Option<OffsetDateTime>,
     /// Forget the account once the provider confirms the revocation.
     pub(crate) remove_after_revoke: bool,
+    /// Refreshes in a row that failed for a reason that may pass.
+    pub(crate) refresh_failures: u32,
+    /// When the background work tries such an account again.
+    pub(crate) next_refresh_try: Option<OffsetDateTime>,
 }
 
 impl AccountRecord {
@@ -122,6 +133,8 @@ impl AccountRecord {
             revocation_attempts: 0,
             revocation_next_try: None,
             remove_after_revoke: false,
+            refresh_failures: 0,
+            next_refresh_try: None,
         }
     }
 }
@@ -177,13 +190,15 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<AccountRecord> {
         revocation_attempts: r.get(14)?,
         revocation_next_try: time(15)?,
         remove_after_revoke: r.get(16)?,
+        refresh_failures: r.get(17)?,
+        next_refresh_try: time(18)?,
     })
 }
 
 const COLUMNS: &str = "address, provider, added_at, scopes_granted, refresh_token_issued_at, \
     last_refresh, access_expires_at, standing, revoked_cause, last_error, audience_ok, testing_seen, \
     access_lifetime_secs, grant_expires_at, revocation_attempts, revocation_next_try, \
-    remove_after_revoke";
+    remove_after_revoke, refresh_failures, next_refresh_try";
 
 /// Every account, oldest first.
 pub(crate) fn all(store: &Store) -> Result<Vec<AccountRecord>> {
@@ -215,7 +230,7 @@ pub(crate) fn save(store: &Store, a: &AccountRecord) -> Result<()> {
     store.with(|c| {
         c.execute(
             &format!(
-                "INSERT INTO accounts ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)
+                "INSERT INTO accounts ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)
                  ON CONFLICT(address) DO UPDATE SET provider=excluded.provider,
                    scopes_granted=excluded.scopes_granted,
                    refresh_token_issued_at=excluded.refresh_token_issued_at,
@@ -227,7 +242,9 @@ pub(crate) fn save(store: &Store, a: &AccountRecord) -> Result<()> {
                    grant_expires_at=excluded.grant_expires_at,
                    revocation_attempts=excluded.revocation_attempts,
                    revocation_next_try=excluded.revocation_next_try,
-                   remove_after_revoke=excluded.remove_after_revoke"
+                   remove_after_revoke=excluded.remove_after_revoke,
+                   refresh_failures=excluded.refresh_failures,
+                   next_refresh_try=excluded.next_refresh_try"
             ),
             rusqlite::params![
                 a.address,
@@ -247,6 +264,8 @@ pub(crate) fn save(store: &Store, a: &AccountRecord) -> Result<()> {
                 a.revocation_attempts,
                 opt(a.revocation_next_try),
                 a.remove_after_revoke,
+                a.refresh_failures,
+                opt(a.next_refresh_try),
             ],
         )
     })?;

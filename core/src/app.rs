@@ -119,7 +119,7 @@ impl App {
         let vault = Vault::new(settings.keyring_service.clone());
         // mail: added by the send issue
         let outbox = crate::outbox::Outbox::open(store.clone())?;
-        Ok(App {
+        let app = App {
             settings: Arc::new(settings),
             store,
             events,
@@ -128,7 +128,12 @@ impl App {
             providers: Arc::new(RwLock::new(providers)),
             auth: Arc::new(AuthState::default()),
             outbox,
-        })
+        };
+        // A failed purge must not keep the person from their mail; it runs again tomorrow.
+        if let Err(e) = app.purge_expired() {
+            tracing::warn!("retention purge failed: {}", e.code());
+        }
+        Ok(app)
     }
 
     /// The store (other modules add their tables through [`Store::migrate`]).
@@ -211,6 +216,18 @@ impl App {
         })
     }
 
+    /// The largest message any provider takes: the most a message read from a stream may be
+    /// before its account is known.
+    pub fn largest_message_bytes(&self) -> u64 {
+        self.providers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|p| p.max_message_bytes)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The client ID and secret for a provider.
     pub(crate) async fn client_for(&self, p: &Provider) -> Result<(String, Secret)> {
         let missing = || {
@@ -243,7 +260,22 @@ impl App {
     pub fn set_client_secret(&self, provider: &str, secret: Secret) -> Result<()> {
         self.provider(provider)?;
         self.vault
-            .put(&client_key(provider), SecretKind::ClientSecret, &secret)
+            .put(&client_key(provider), SecretKind::ClientSecret, &secret)?;
+        self.secret_restored(provider)
+    }
+
+    /// Accounts that stopped because the client secret was missing may work again: the
+    /// next use or background pass finds out (once; a refresh token still missing puts
+    /// them back).
+    fn secret_restored(&self, provider: &str) -> Result<()> {
+        for mut rec in accounts::all(&self.store)? {
+            if rec.provider == provider && rec.standing == accounts::Standing::SecretMissing {
+                rec.standing = accounts::Standing::Active;
+                rec.last_error = None;
+                accounts::save(&self.store, &rec)?;
+            }
+        }
+        Ok(())
     }
 
     /// Saves the Google client: the ID in the config folder, the secret in the keychain.
@@ -270,6 +302,7 @@ impl App {
         })
         .await?;
         settings::write_google_client(&self.settings.config_dir, &id, status)?;
+        self.secret_restored("google")?;
         for p in self
             .providers
             .write()

@@ -336,7 +336,8 @@ impl Error {
             Error::KeychainLocked => "Unlock the login keychain (your desktop session usually does this at sign-in) and try again.",
             Error::KeychainRejected { .. } => "The keychain refused to store the secret; check that it is not full or read-only.",
             Error::SecretTooLarge { .. } => "Nothing was stored. This provider's token is larger than the Windows keychain can hold; please report it.",
-            Error::SecretMissing { .. } => "Authorize the account again; its secrets were removed from the keychain.",
+            Error::SecretMissing { what, .. } if what == "client secret" => "Save the provider's client secret again (Settings, or `postern client NAME < secret`); it was removed from the keychain. Mail waits in the outbox.",
+            Error::SecretMissing { .. } => "Authorize the account again; its secrets were removed from the keychain. Mail waits in the outbox and goes out after.",
             Error::Storage { .. } => "Check that the data folder is writable and the disk is not full.",
             Error::SmtpAuthRejected { .. } => "Postern refreshes the token and tries once more by itself; if it still fails, authorize the account again.",
             Error::SmtpQuota { .. } => "The server's daily sending limit is reached. The message stays in the outbox: retry it from there after 24 hours.",
@@ -379,7 +380,9 @@ impl Error {
             Error::InvalidGrant {
                 cause, provider, ..
             } => cause.describe(provider),
-            other => capitalise(&other.to_string()),
+            // Server text inside (SMTP replies, token endpoint descriptions) is stored in the
+            // outbox and the accounts table, so nothing token-shaped may pass.
+            other => crate::activity::redact(&capitalise(&other.to_string())),
         };
         Explanation {
             kind: self.code().to_string(),

@@ -10,9 +10,12 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mail;
 pub mod outbox;
 pub mod provider;
+pub mod retention;
 pub mod secret;
 pub mod settings;
 pub mod status;

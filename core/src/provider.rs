@@ -85,6 +85,7 @@ impl PublishingStatus {
 
 /// Where and how to send mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     /// The server's host name.
     pub host: String,
@@ -94,8 +95,10 @@ pub struct SmtpSettings {
     pub security: SmtpSecurity,
 }
 
-/// One OAuth + SMTP provider.
+/// One OAuth + SMTP provider. Unknown keys are refused: a misspelt one would otherwise be
+/// dropped silently and its default used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Provider {
     /// A short, stable name (`google`, `sandbox`, …).
     pub name: String,
@@ -272,6 +275,7 @@ impl Provider {
 
 /// The `providers.toml` file: `[[provider]]` tables.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ProvidersFile {
     #[serde(default)]
     provider: Vec<Provider>,
@@ -289,8 +293,13 @@ pub fn load_custom(config_dir: &Path) -> Result<Vec<Provider>> {
             })
         }
     };
-    let file: ProvidersFile = toml::from_str(&text).map_err(|e| Error::ProviderConfig {
-        why: format!("{}: {}", path.display(), e.message()),
+    parse_providers(&text, &path.display().to_string())
+}
+
+/// Reads and checks the text of a providers.toml (`origin` names it in errors).
+pub fn parse_providers(text: &str, origin: &str) -> Result<Vec<Provider>> {
+    let file: ProvidersFile = toml::from_str(text).map_err(|e| Error::ProviderConfig {
+        why: format!("{origin}: {}", e.message().trim_end()),
     })?;
     for p in &file.provider {
         p.validate()?;
@@ -304,7 +313,38 @@ pub(crate) struct ImportedClient {
     pub(crate) client_secret: crate::Secret,
 }
 
-/// Reads the `installed` form of the client JSON Google's console downloads.
+/// Google's console JSON: one of `installed` (Desktop app) or `web`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientFile {
+    installed: Option<InstalledClient>,
+    web: Option<serde::de::IgnoredAny>,
+}
+
+/// The keys Google writes for a Desktop app client; all but the ID and secret are accepted
+/// and not used.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct InstalledClient {
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    project_id: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    auth_uri: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    token_uri: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    auth_provider_x509_cert_url: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    redirect_uris: Option<serde::de::IgnoredAny>,
+}
+
+/// Reads the `installed` form of the client JSON Google's console downloads. Unknown keys are
+/// refused: they mean another kind of file, or one edited by hand.
 pub(crate) fn parse_google_client_json(json: &str) -> Result<ImportedClient> {
     let bad = |why: &str| Error::InvalidInput {
         what: "the client file".to_owned(),
@@ -313,8 +353,20 @@ pub(crate) fn parse_google_client_json(json: &str) -> Result<ImportedClient> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|_| {
         bad("it is not JSON; choose the file Google Cloud Console downloads for an OAuth client")
     })?;
-    let Some(installed) = v.get("installed") else {
-        if v.get("web").is_some() {
+    let file: ClientFile = serde_json::from_value(v).map_err(|e| {
+        // Only the key's name is repeated: other serde messages can quote values (a secret).
+        let e = e.to_string();
+        let what = match e.split(',').next() {
+            Some(unknown) if unknown.starts_with("unknown field") => unknown.to_owned(),
+            _ => "a value of the wrong type".to_owned(),
+        };
+        bad(&format!(
+            "it has {what}; choose the unedited file Google Cloud Console downloads for a \
+             Desktop app client"
+        ))
+    })?;
+    let Some(installed) = file.installed else {
+        if file.web.is_some() {
             return Err(bad(
                 "it is a Web application client; create a Desktop app client instead",
             ));
@@ -323,11 +375,8 @@ pub(crate) fn parse_google_client_json(json: &str) -> Result<ImportedClient> {
             "it has no \"installed\" section; download the JSON of a Desktop app client",
         ));
     };
-    let id = installed["client_id"].as_str().unwrap_or_default().trim();
-    let secret = installed["client_secret"]
-        .as_str()
-        .unwrap_or_default()
-        .trim();
+    let id = installed.client_id.trim();
+    let secret = installed.client_secret.trim();
     if id.is_empty() || secret.is_empty() {
         return Err(bad("client_id or client_secret is missing"));
     }
@@ -388,6 +437,12 @@ security = "starttls"
         assert_eq!(ps[0].smtp.security, SmtpSecurity::StartTls);
         assert_eq!(ps[0].max_message_bytes, 35_882_577);
         assert!(load_custom(&dir.path().join("none")).unwrap().is_empty());
+        let misspelt = "[[provider]]\nname = \"x\"\nlable = \"X\"\n";
+        let e = parse_providers(misspelt, "providers.toml").unwrap_err();
+        assert_eq!(e.code(), "provider_config");
+        assert!(e.to_string().contains("unknown field `lable`"), "{e}");
+        let top = "[[providers]]\nname = \"x\"\n";
+        assert!(parse_providers(top, "providers.toml").is_err());
     }
 
     #[test]
@@ -396,6 +451,17 @@ security = "starttls"
         let c = parse_google_client_json(ok).unwrap();
         assert_eq!(c.client_id, "1-a.apps.googleusercontent.com");
         assert_eq!(c.client_secret.expose(), "GOCSPX-x");
+        let full = r#"{"installed":{"client_id":"1-a.apps.googleusercontent.com","project_id":"p","auth_uri":"https://accounts.google.com/o/oauth2/auth","token_uri":"https://oauth2.googleapis.com/token","auth_provider_x509_cert_url":"https://www.googleapis.com/oauth2/v1/certs","client_secret":"GOCSPX-x","redirect_uris":["http://localhost"]}}"#;
+        assert!(parse_google_client_json(full).is_ok());
+        for unknown in [
+            r#"{"installed":{"client_id":"a","client_secret":"b","clientsecret":"c"}}"#,
+            r#"{"installed":{"client_id":"a","client_secret":"b"},"extra":1}"#,
+        ] {
+            let e = parse_google_client_json(unknown).err().unwrap();
+            assert_eq!(e.code(), "invalid_input");
+            assert!(e.to_string().contains("unknown field"), "{e}");
+            assert!(!e.to_string().contains("GOCSPX"), "{e}");
+        }
         let web = r#"{"web":{"client_id":"x","client_secret":"y"}}"#;
         let e = parse_google_client_json(web).err().unwrap();
         assert!(e.to_string().contains("Desktop"));

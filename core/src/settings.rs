@@ -40,6 +40,11 @@ pub struct Settings {
     pub mode: Mode,
     /// The clock expiries are measured with (tests move it).
     pub clock: Clock,
+    /// How long a sent message keeps its body, attachments and Bcc envelope; its headers and
+    /// outcome stay. `sent_retention_days` in settings.toml.
+    pub sent_retention: Duration,
+    /// How long activity log entries are kept. `activity_retention_days` in settings.toml.
+    pub activity_retention: Duration,
 }
 
 /// The optional `settings.toml`.
@@ -49,10 +54,21 @@ struct SettingsFile {
     /// 0 or absent: a free port.
     redirect_port: Option<u16>,
     authorize_timeout_secs: Option<u64>,
+    sent_retention_days: Option<u32>,
+    activity_retention_days: Option<u32>,
 }
 
 /// The file holding the Google client ID (the secret is in the keychain).
 pub(crate) const GOOGLE_CLIENT_FILE: &str = "google-client.json";
+
+/// How long a sent message's body is kept by default (30 days).
+pub const DEFAULT_SENT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+/// How long activity entries are kept by default (90 days).
+pub const DEFAULT_ACTIVITY_RETENTION: Duration = Duration::from_secs(90 * 86_400);
+
+fn days(n: u32) -> Duration {
+    Duration::from_secs(u64::from(n) * 86_400)
+}
 
 /// The default time allowed for the browser flow.
 pub const DEFAULT_AUTHORIZE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -69,6 +85,8 @@ impl Settings {
             authorize_timeout: DEFAULT_AUTHORIZE_TIMEOUT,
             mode: Mode::Google,
             clock: Clock::default(),
+            sent_retention: DEFAULT_SENT_RETENTION,
+            activity_retention: DEFAULT_ACTIVITY_RETENTION,
         }
     }
 
@@ -99,6 +117,12 @@ impl Settings {
         s.loopback_port = file.redirect_port.filter(|p| *p != 0);
         if let Some(secs) = file.authorize_timeout_secs {
             s.authorize_timeout = Duration::from_secs(secs.max(10));
+        }
+        if let Some(n) = file.sent_retention_days {
+            s.sent_retention = days(n);
+        }
+        if let Some(n) = file.activity_retention_days {
+            s.activity_retention = days(n);
         }
         Ok(s)
     }
@@ -193,12 +217,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("settings.toml"),
-            "redirect_port = 8765\nauthorize_timeout_secs = 60\n",
+            "redirect_port = 8765\nauthorize_timeout_secs = 60\n\
+             sent_retention_days = 7\nactivity_retention_days = 365\n",
         )
         .unwrap();
         let f = read_settings_file(dir.path()).unwrap();
         assert_eq!(f.redirect_port, Some(8765));
         assert_eq!(f.authorize_timeout_secs, Some(60));
+        assert_eq!(f.sent_retention_days, Some(7));
+        assert_eq!(f.activity_retention_days, Some(365));
     }
 
     #[test]

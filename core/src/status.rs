@@ -48,6 +48,9 @@ pub enum TokenState {
     /// The person asked to revoke and the provider has not confirmed yet; the grant is not
     /// used, and Postern retries the revocation.
     RevocationPending,
+    /// The keychain lost a secret the grant needs (the refresh token or the client secret);
+    /// nothing is retried until the person acts.
+    SecretMissing,
 }
 
 impl TokenState {
@@ -55,7 +58,10 @@ impl TokenState {
     pub fn needs_person(self) -> bool {
         matches!(
             self,
-            TokenState::Revoked | TokenState::ScopeMissing | TokenState::RevocationPending
+            TokenState::Revoked
+                | TokenState::ScopeMissing
+                | TokenState::RevocationPending
+                | TokenState::SecretMissing
         )
     }
 
@@ -247,6 +253,16 @@ pub(crate) fn compute(
                 )
             },
             vec![Action::RetryRevoke, Action::Forget],
+        ),
+        Standing::SecretMissing => (
+            TokenState::SecretMissing,
+            rec.last_error
+                .as_ref()
+                .map(|e| e.message.trim_end_matches('.').to_owned())
+                .unwrap_or_else(|| {
+                    "A secret of this grant is missing from the keychain".to_owned()
+                }),
+            vec![Action::Reauthorize, Action::Forget],
         ),
         _ if !missing.is_empty() || rec.standing == Standing::ScopeMissing => (
             TokenState::ScopeMissing,

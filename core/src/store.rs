@@ -2,7 +2,11 @@
 //! whatever other modules migrate in (the outbox). Never a token or secret.
 //!
 //! Each component owns a list of migration steps; [`Store::migrate`] applies the ones not yet
-//! recorded in `schema_migrations`, each in its own transaction.
+//! recorded in `schema_migrations` inside one exclusive transaction, so two processes opening
+//! a fresh database at once do not both run them.
+//!
+//! On Unix the folder is kept at mode 0700 and the database files (`postern.db`, `-wal`,
+//! `-shm`) at 0600, existing ones included: sent mail and account facts are the person's alone.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -28,17 +32,24 @@ pub(crate) fn storage(e: rusqlite::Error) -> Error {
 }
 
 impl Store {
-    /// Opens (creating it and its folder if needed) the database at `path`.
+    /// Opens (creating it and its folder if needed) the database at `path`, with private
+    /// modes on Unix (folder 0700, files 0600; fixed if they were wider).
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::Storage {
                 why: format!("cannot create {}: {e}", dir.display()),
             })?;
+            private::folder(dir)?;
         }
+        private::create_file(path)?;
         let conn = Connection::open(path).map_err(|e| Error::Storage {
             why: format!("cannot open {}: {e}", path.display()),
         })?;
-        Self::init(conn)
+        let store = Self::init(conn)?;
+        // SQLite gives `-wal` and `-shm` the database's mode when it creates them; older files
+        // made under a wider umask are narrowed here.
+        private::database_files(path)?;
+        Ok(store)
     }
 
     /// An in-memory database (unit tests).
@@ -72,10 +83,17 @@ impl Store {
         })
     }
 
-    /// Applies `component`'s steps (step i is version i+1) that have not run yet.
+    /// Applies `component`'s steps (step i is version i+1) that have not run yet, all in one
+    /// exclusive transaction: another process migrating the same file waits (up to the busy
+    /// timeout), then finds the steps recorded and skips them.
     pub fn migrate(&self, component: &str, steps: &[&str]) -> Result<()> {
         let mut conn = self.conn();
-        let done: i64 = conn
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
+            .map_err(|e| Error::Storage {
+                why: format!("cannot lock the database to migrate {component}: {e}"),
+            })?;
+        let done: i64 = tx
             .query_row(
                 "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?1",
                 [component],
@@ -87,7 +105,6 @@ impl Store {
             if version <= done {
                 continue;
             }
-            let tx = conn.transaction().map_err(storage)?;
             tx.execute_batch(step).map_err(|e| Error::Storage {
                 why: format!("migration {component} {version} failed: {e}"),
             })?;
@@ -96,9 +113,8 @@ impl Store {
                 rusqlite::params![component, version],
             )
             .map_err(storage)?;
-            tx.commit().map_err(storage)?;
         }
-        Ok(())
+        tx.commit().map_err(storage)
     }
 
     /// Runs `f` with the connection locked; rusqlite errors become storage errors.
@@ -109,6 +125,70 @@ impl Store {
     /// The locked connection, for callers that need transactions.
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Private modes for the data folder and the database files (no-ops off Unix, where the
+/// per-user profile folder already keeps other users out).
+mod private {
+    use std::path::Path;
+
+    use crate::error::{Error, Result};
+
+    #[cfg(unix)]
+    fn set_mode(path: &Path, mode: u32) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(Error::Storage {
+                    why: format!("cannot read {}: {e}", path.display()),
+                })
+            }
+        };
+        if meta.permissions().mode() & 0o777 == mode {
+            return Ok(());
+        }
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
+            Error::Storage {
+                why: format!(
+                    "cannot make {} private (mode {mode:o}): {e}; change its owner or mode",
+                    path.display()
+                ),
+            }
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+        Ok(())
+    }
+
+    pub(super) fn folder(dir: &Path) -> Result<()> {
+        set_mode(dir, 0o700)
+    }
+
+    /// Creates the database file 0600 before SQLite does (SQLite would use 0644 less the umask).
+    pub(super) fn create_file(path: &Path) -> Result<()> {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        opts.open(path).map_err(|e| Error::Storage {
+            why: format!("cannot create {}: {e}", path.display()),
+        })?;
+        set_mode(path, 0o600)
+    }
+
+    /// The database and its `-wal` and `-shm` companions, when they exist.
+    pub(super) fn database_files(path: &Path) -> Result<()> {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            set_mode(Path::new(&p), 0o600)?;
+        }
+        Ok(())
     }
 }
 
@@ -153,5 +233,83 @@ mod tests {
         let path = dir.path().join("nested").join("postern.db");
         Store::open(&path).unwrap();
         assert!(path.exists());
+    }
+
+    #[cfg(unix)]
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_folder_is_0700_and_the_database_files_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let path = data.join("postern.db");
+        let s = Store::open(&path).unwrap();
+        s.migrate("t", &["CREATE TABLE t (x INTEGER)"]).unwrap();
+        s.with(|c| c.execute("INSERT INTO t VALUES (1)", []))
+            .unwrap();
+        assert_eq!(mode(&data), 0o700);
+        for f in ["postern.db", "postern.db-wal", "postern.db-shm"] {
+            assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn existing_wide_modes_are_narrowed_at_open() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let path = data.join("postern.db");
+        drop(Store::open(&path).unwrap());
+        let wide = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        wide(&data, 0o755);
+        wide(&path, 0o644);
+        std::fs::write(data.join("postern.db-wal"), b"").unwrap();
+        wide(&data.join("postern.db-wal"), 0o666);
+        let _s = Store::open(&path).unwrap();
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&data.join("postern.db-wal")), 0o600);
+    }
+
+    #[test]
+    fn two_openers_of_a_fresh_database_migrate_it_once() {
+        let steps: Vec<String> = (0..40)
+            .map(|i| format!("CREATE TABLE t{i} (x INTEGER)"))
+            .collect();
+        let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        for round in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("postern.db");
+            let go = std::sync::Barrier::new(4);
+            std::thread::scope(|scope| {
+                let openers: Vec<_> = (0..4)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            go.wait();
+                            let s = Store::open(&path)?;
+                            s.migrate("race", &steps)?;
+                            s.migrate("other", &["CREATE TABLE o (y TEXT)"])
+                        })
+                    })
+                    .collect();
+                for o in openers {
+                    o.join()
+                        .unwrap()
+                        .unwrap_or_else(|e| panic!("round {round}: {e}"));
+                }
+            });
+            let s = Store::open(&path).unwrap();
+            let n: i64 = s
+                .with(|c| c.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0)))
+                .unwrap();
+            assert_eq!(n, 41);
+        }
     }
 }

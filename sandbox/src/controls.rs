@@ -54,6 +54,12 @@ impl Sandbox {
         self.shared.faults.set_smtp_drop_in_data(clamp(times));
     }
 
+    /// After the end of DATA the message is stored at once but the `250` is sent `delay`
+    /// later (zero: at once), so a test can act while the client waits for it.
+    pub fn fault_smtp_slow_accept(&self, delay: Duration) {
+        self.shared.faults.set_smtp_accept_delay(delay);
+    }
+
     /// The next `commands` SMTP commands get `421 4.7.0` and the connection closes.
     pub fn fault_smtp_421(&self, commands: usize) {
         self.shared.faults.set_smtp_421(clamp(commands));

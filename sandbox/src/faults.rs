@@ -12,6 +12,7 @@ pub(crate) struct Faults {
     token_delay_ms: AtomicU64,
     revoke_unreachable: AtomicBool,
     revoke_503: AtomicU32,
+    smtp_accept_delay_ms: AtomicU64,
 }
 
 /// Decrements `counter` if it is positive; true when a fault should fire.
@@ -63,6 +64,13 @@ impl Faults {
     }
     pub(crate) fn take_revoke_503(&self) -> bool {
         take(&self.revoke_503)
+    }
+    pub(crate) fn set_smtp_accept_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.smtp_accept_delay_ms.store(ms, Ordering::SeqCst);
+    }
+    pub(crate) fn smtp_accept_delay(&self) -> Duration {
+        Duration::from_millis(self.smtp_accept_delay_ms.load(Ordering::SeqCst))
     }
     pub(crate) fn token_delay(&self) -> Duration {
         Duration::from_millis(self.token_delay_ms.load(Ordering::SeqCst))

@@ -2,7 +2,7 @@
 //! Errors go to standard error in the words the window uses, with the fix, and the exit code
 //! says what kind of failure it was (see [`EXIT_CODES`]).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use postern_core::mail::compose::Draft;
 use postern_core::provider::PublishingStatus;
 use postern_core::settings::Settings;
 use postern_core::{App, Error};
+use postern_core::{OutboxItem, OutboxState};
 
 use crate::{exit, foreground_sandbox, render, startup};
 
@@ -109,6 +110,9 @@ pub enum Command {
     },
     /// Run the local Google + Gmail emulator in the foreground, as provider "sandbox".
     Sandbox(foreground_sandbox::SandboxArgs),
+    /// Keep tokens fresh and deliver the outbox without a window (for headless machines; a
+    /// systemd user unit runs it). One Postern process delivers at a time.
+    Daemon,
 }
 
 fn parse_publishing_status(s: &str) -> Result<PublishingStatus, String> {
@@ -118,8 +122,17 @@ fn parse_publishing_status(s: &str) -> Result<PublishingStatus, String> {
 
 #[derive(Subcommand)]
 pub enum OutboxAction {
-    /// Try a failed or waiting message again now.
-    Retry { id: i64 },
+    /// Try a failed or waiting message again now, and wait for the outcome.
+    Retry {
+        id: i64,
+        /// Take back a message stuck in "sending" from the process carrying it. If that
+        /// process did reach the server, the recipients get the message twice.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Deliver now everything that can go (waiting mail of accounts that work again, and
+    /// every queued message that is due), and wait for the outcomes.
+    Flush,
     /// Remove a message from the outbox without sending it.
     Discard { id: i64 },
 }
@@ -200,8 +213,26 @@ async fn dispatch(command: Command, sandbox: bool) -> Result<i32, Error> {
         Command::Send(args) => send(&app, args).await,
         Command::Outbox { action, json } => match action {
             None => render::outbox(&app.outbox().await?, json),
-            Some(OutboxAction::Retry { id }) => {
-                render::outbox_item(&app.retry_outbox(id).await?, json)
+            Some(OutboxAction::Retry { id, force }) => {
+                if force {
+                    let back = app.take_back_outbox(id).await?;
+                    if back.state == OutboxState::Sent {
+                        eprintln!("Message {id} had been accepted by the server: it is marked sent, not sent again.");
+                        return render::outbox_item(&back, json);
+                    }
+                    eprintln!("Message {id} was taken back from the process sending it. Warning: if that process reached the server, the recipients get it twice.");
+                }
+                let item = app.retry_outbox_now(id, DELIVERY_TIMEOUT).await?;
+                render::outbox_item(&item, json)?;
+                Ok(outcome_code(std::slice::from_ref(&item)))
+            }
+            Some(OutboxAction::Flush) => {
+                let items = app.deliver_now(None, DELIVERY_TIMEOUT).await?;
+                if items.is_empty() && !json {
+                    eprintln!("Nothing to deliver now.");
+                }
+                render::outbox(&items, json)?;
+                Ok(outcome_code(&items))
             }
             Some(OutboxAction::Discard { id }) => {
                 app.discard_outbox(id).await?;
@@ -215,6 +246,7 @@ async fn dispatch(command: Command, sandbox: bool) -> Result<i32, Error> {
             import,
             publishing_status,
         } => client(&app, &provider, id, import, publishing_status).await,
+        Command::Daemon => daemon(&app).await,
         Command::Sandbox(_) => unreachable!("handled above"),
     }
 }
@@ -244,7 +276,69 @@ async fn authorize(
         Arc::new(FallbackLauncher { app: app.clone() })
     };
     let account = app.authorize(provider, login_hint, launcher).await?;
-    render::status(&account.status, false)
+    let code = render::status(&account.status, false)?;
+    deliver_waiting(app, &account.address).await;
+    Ok(code)
+}
+
+/// Mail that waited for this authorization goes out now, with progress on standard error.
+async fn deliver_waiting(app: &App, address: &str) {
+    let waiting = app
+        .outbox()
+        .await
+        .map(|all| {
+            all.iter()
+                .filter(|i| i.account.eq_ignore_ascii_case(address))
+                .filter(|i| matches!(i.state, OutboxState::Waiting | OutboxState::Queued))
+                .count()
+        })
+        .unwrap_or(0);
+    if waiting == 0 {
+        return;
+    }
+    eprintln!("Delivering {waiting} message(s) that waited for {address}…");
+    match app.deliver_now(Some(address), DELIVERY_TIMEOUT).await {
+        Ok(items) => {
+            for i in &items {
+                eprintln!("  message {} “{}”: {}", i.id, i.subject, i.state);
+            }
+        }
+        Err(e) => {
+            let (message, fix) = exit::words(&e);
+            eprintln!("postern: not all waiting mail went out: {message}\n  What to do: {fix}");
+        }
+    }
+}
+
+/// How long the command line carries mail before it leaves the rest to a later run.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The exit code for a message after delivery: 0 sent, 3 waiting for the person, 5 still
+/// queued (temporary trouble), 6 refused for good.
+fn outcome_code(items: &[OutboxItem]) -> i32 {
+    items
+        .iter()
+        .map(|i| match i.state {
+            OutboxState::Sent => 0,
+            OutboxState::Waiting => 3,
+            OutboxState::Queued | OutboxState::Sending => 5,
+            OutboxState::Failed => 6,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// `postern daemon`: the refresher and the outbox worker with no window, until stopped.
+async fn daemon(app: &App) -> Result<i32, Error> {
+    app.start_background();
+    eprintln!(
+        "Postern is running without a window: tokens are refreshed before they expire and the \
+         outbox is delivered. Stop it with Ctrl-C (or SIGTERM)."
+    );
+    foreground_sandbox::wait_for_stop().await;
+    app.stop_delivering();
+    eprintln!("Postern stopped.");
+    Ok(0)
 }
 
 /// Opens the system browser; when that fails, falls back to asking for the pasted address.
@@ -298,12 +392,12 @@ impl Launcher for PasteLauncher {
 }
 
 async fn send(app: &App, args: SendArgs) -> Result<i32, Error> {
-    let input = read_stdin("the message")?;
+    let input = read_stdin("the message", app.largest_message_bytes())?;
     let item = if args.raw {
         app.send_raw(args.from.as_deref().unwrap_or(""), input)
             .await?
     } else {
-        let draft = draft_from(&args, input)?;
+        let draft = draft_from(&args, input, app.largest_message_bytes())?;
         if args.no_wait {
             app.send(draft).await?
         } else {
@@ -313,7 +407,7 @@ async fn send(app: &App, args: SendArgs) -> Result<i32, Error> {
     render::sent(&item)
 }
 
-fn draft_from(args: &SendArgs, body: Vec<u8>) -> Result<Draft, Error> {
+fn draft_from(args: &SendArgs, body: Vec<u8>, max_message_bytes: u64) -> Result<Draft, Error> {
     let text = String::from_utf8(body).map_err(|_| Error::InvalidInput {
         what: "the message body".into(),
         why: "it is not UTF-8 text".into(),
@@ -324,7 +418,7 @@ fn draft_from(args: &SendArgs, body: Vec<u8>) -> Result<Draft, Error> {
     };
     let mut attachments = Vec::new();
     for path in &args.attachments {
-        attachments.push(render::attachment(path)?);
+        attachments.push(render::attachment(path, max_message_bytes)?);
     }
     Ok(Draft {
         from: args.from.clone().unwrap_or_default(),
@@ -345,19 +439,16 @@ fn read_text(path: &PathBuf) -> Result<String, Error> {
     })
 }
 
-fn read_stdin(what: &str) -> Result<Vec<u8>, Error> {
-    let mut stdin = std::io::stdin();
+/// A client secret is a few dozen bytes; anything near this is not one.
+const SECRET_LIMIT: u64 = 64 * 1024;
+
+/// Standard input, refused once it passes `limit` (checked while reading).
+fn read_stdin(what: &str, limit: u64) -> Result<Vec<u8>, Error> {
+    let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprintln!("Type {what}, then Ctrl-D on a line of its own:");
     }
-    let mut buf = Vec::new();
-    stdin
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::InvalidInput {
-            what: "standard input".into(),
-            why: render::io_words(&e),
-        })?;
-    Ok(buf)
+    postern_core::mail::input::read_input(stdin.lock(), what, limit)
 }
 
 async fn client(
@@ -383,7 +474,7 @@ async fn client(
                 why: "the client ID of a custom provider lives in providers.toml; give only the secret, on standard input".into(),
             });
         }
-        let secret = read_stdin("the client secret")?;
+        let secret = read_stdin("the client secret", SECRET_LIMIT)?;
         let secret = String::from_utf8_lossy(&secret).trim().to_string();
         app.set_client_secret(provider, postern_core::Secret::new(secret))?;
         eprintln!("The client secret of {provider} is in the keychain.");
@@ -392,7 +483,7 @@ async fn client(
     let info = match (id, import) {
         (_, Some(path)) => app.import_google_client(&read_text(&path)?, status).await?,
         (Some(id), None) => {
-            let secret = read_stdin("the client secret")?;
+            let secret = read_stdin("the client secret", SECRET_LIMIT)?;
             let secret = String::from_utf8_lossy(&secret).trim().to_string();
             app.save_google_client(&id, postern_core::Secret::new(secret), status)
                 .await?

@@ -164,7 +164,7 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Error> {
     Ok(0)
 }
 
-async fn wait_for_stop() {
+pub(crate) async fn wait_for_stop() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
         Err(_) => {

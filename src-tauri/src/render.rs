@@ -202,12 +202,10 @@ pub fn io_words(e: &std::io::Error) -> String {
     }
 }
 
-/// A file to attach, read whole; its type is told from its name.
-pub fn attachment(path: &Path) -> Result<Attachment, Error> {
-    let data = std::fs::read(path).map_err(|e| Error::InvalidInput {
-        what: path.display().to_string(),
-        why: format!("cannot read it to attach: {}", io_words(&e)),
-    })?;
+/// A file to attach, refused while reading once it passes the largest attachment a message
+/// may hold; its type is told from its name.
+pub fn attachment(path: &Path, max_message_bytes: u64) -> Result<Attachment, Error> {
+    let data = postern_core::mail::input::read_attachment(path, max_message_bytes)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod cli_sandbox;
 pub mod msmtp;
 
 use std::net::TcpListener;

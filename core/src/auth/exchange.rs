@@ -54,22 +54,49 @@ pub(crate) fn transport_error(what: &str, e: &reqwest::Error) -> Error {
     }
 }
 
-fn parse_error(status: u16, body: &str, provider: &str) -> Error {
+/// The lifetime assumed when the answer gives none (or a nonsense one): Google's usual hour.
+pub(crate) const DEFAULT_EXPIRES_IN: i64 = 3599;
+/// The shortest lifetime believed. Short tokens are real outside Google (a minute is common)
+/// and the refresh margin is half the lifetime, so they are taken as given down to this.
+pub(crate) const MIN_EXPIRES_IN: i64 = 10;
+/// The longest lifetime believed: a day. Larger values would overflow time arithmetic and
+/// keep a dead token for years.
+pub(crate) const MAX_EXPIRES_IN: i64 = 86_400;
+
+/// `expires_in` as the token endpoint gave it (a number or a numeric string), clamped to
+/// [`MIN_EXPIRES_IN`]..=[`MAX_EXPIRES_IN`]; absent, unreadable, zero or negative means the default.
+pub(crate) fn expires_in_of(v: &serde_json::Value) -> i64 {
+    let given = v
+        .as_i64()
+        .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+    match given {
+        Some(secs) if secs > 0 => secs.clamp(MIN_EXPIRES_IN, MAX_EXPIRES_IN),
+        _ => DEFAULT_EXPIRES_IN,
+    }
+}
+
+/// Classifies a refused token request by its HTTP status and its JSON `error` together.
+/// Only a 400 may say the grant is dead (which deletes the tokens); `invalid_client` counts
+/// with 400 or 401. Anything else, whatever its body says, keeps its status, so a 5xx or 429
+/// that claims `invalid_grant` stays transient. The description is the provider's text,
+/// redacted, since it ends up in the activity log and in error messages.
+pub(crate) fn parse_error(status: u16, body: &str, provider: &str) -> Error {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let error = v["error"].as_str().unwrap_or("").to_owned();
-    let description = v["error_description"].as_str().unwrap_or("").to_owned();
-    match error.as_str() {
-        "invalid_grant" => Error::InvalidGrant {
+    let description = crate::activity::redact(v["error_description"].as_str().unwrap_or(""));
+    match (status, error.as_str()) {
+        (400, "invalid_grant") => Error::InvalidGrant {
             cause: RevokedCause::Unknown,
             description,
             provider: provider.to_owned(),
         },
-        "admin_policy_enforced" => Error::InvalidGrant {
+        (400, "admin_policy_enforced") => Error::InvalidGrant {
             cause: RevokedCause::AdminPolicy,
             description,
             provider: provider.to_owned(),
         },
-        "invalid_client" | "unauthorized_client" => Error::InvalidClient {
+        (400 | 401, "invalid_client" | "unauthorized_client") => Error::InvalidClient {
             description: if description.is_empty() {
                 error
             } else {
@@ -82,7 +109,7 @@ fn parse_error(status: u16, body: &str, provider: &str) -> Error {
             error: if error.is_empty() {
                 "no JSON error".to_owned()
             } else {
-                error
+                crate::activity::redact(&error)
             },
             description,
         },
@@ -102,10 +129,15 @@ async fn post(provider: &Provider, form: &[(&str, &str)]) -> Result<TokenRespons
         .text()
         .await
         .map_err(|e| transport_error("the token endpoint", &e))?;
+    parse_answer(status, &body, &provider.label)
+}
+
+/// Reads the token endpoint's answer: tokens on 200, a classified error otherwise.
+pub(crate) fn parse_answer(status: u16, body: &str, provider: &str) -> Result<TokenResponse> {
     if status != 200 {
-        return Err(parse_error(status, &body, &provider.label));
+        return Err(parse_error(status, body, provider));
     }
-    let v: serde_json::Value = serde_json::from_str(&body).map_err(|_| Error::TokenEndpoint {
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|_| Error::TokenEndpoint {
         status,
         error: "not JSON".to_owned(),
         description: "the token endpoint answered 200 without JSON".to_owned(),
@@ -116,13 +148,9 @@ async fn post(provider: &Provider, form: &[(&str, &str)]) -> Result<TokenRespons
         error: "no access_token".to_owned(),
         description: "the answer holds no access token".to_owned(),
     })?;
-    let expires_in = v["expires_in"]
-        .as_i64()
-        .or_else(|| v["expires_in"].as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or(3599);
     Ok(TokenResponse {
         access_token: Secret::new(access_token),
-        expires_in,
+        expires_in: expires_in_of(&v["expires_in"]),
         refresh_token: text("refresh_token").map(Secret::new),
         scope: text("scope"),
         id_token: text("id_token").map(Secret::new),
@@ -201,5 +229,106 @@ mod tests {
         assert!(e.is_transient());
         let e = parse_error(403, "<html>automated queries</html>", "Google (Gmail)");
         assert!(e.is_transient());
+    }
+
+    #[test]
+    fn a_5xx_or_429_saying_invalid_grant_is_transient_and_keeps_the_tokens() {
+        let body = r#"{"error":"invalid_grant","error_description":"Bad Request"}"#;
+        for status in [500, 502, 503, 504, 429] {
+            let e = parse_error(status, body, "Google (Gmail)");
+            assert_eq!(e.code(), "token_endpoint", "status {status}");
+            assert!(e.is_transient(), "status {status} must be retried");
+        }
+    }
+
+    #[test]
+    fn only_a_400_invalid_grant_deletes_tokens() {
+        let body = r#"{"error":"invalid_grant"}"#;
+        for status in [200, 201, 302, 401, 403, 404, 409, 418] {
+            assert_ne!(
+                parse_error(status, body, "Google (Gmail)").code(),
+                "invalid_grant",
+                "{status}"
+            );
+        }
+        assert_eq!(
+            parse_error(400, body, "Google (Gmail)").code(),
+            "invalid_grant"
+        );
+        let admin = r#"{"error":"admin_policy_enforced"}"#;
+        assert_eq!(
+            parse_error(400, admin, "Google (Gmail)").code(),
+            "invalid_grant"
+        );
+        assert_eq!(
+            parse_error(503, admin, "Google (Gmail)").code(),
+            "token_endpoint"
+        );
+        let client = r#"{"error":"invalid_client"}"#;
+        assert_eq!(
+            parse_error(400, client, "Google (Gmail)").code(),
+            "invalid_client"
+        );
+        assert_eq!(
+            parse_error(401, client, "Google (Gmail)").code(),
+            "invalid_client"
+        );
+        assert!(parse_error(500, client, "Google (Gmail)").is_transient());
+    }
+
+    #[test]
+    fn a_token_in_the_error_description_is_redacted() {
+        let e = parse_error(
+            400,
+            r#"{"error":"invalid_request","error_description":"bad refresh_token=1//0gAbCdEfGhIjKlMnOpQrStUv"}"#,
+            "Google (Gmail)",
+        );
+        let text = format!("{e} {:?}", e.explain());
+        assert!(!text.contains("1//0g"), "{text}");
+    }
+
+    fn lifetime(json: &str) -> i64 {
+        let body = format!(r#"{{"access_token":"ya29.x","expires_in":{json}}}"#);
+        parse_answer(200, &body, "Google (Gmail)")
+            .unwrap()
+            .expires_in
+    }
+
+    #[test]
+    fn a_huge_expires_in_is_clamped_to_a_day_and_time_arithmetic_holds() {
+        for huge in [
+            "9223372036854775807",
+            "\"9223372036854775807\"",
+            "1e300",
+            "31536000000",
+        ] {
+            let secs = lifetime(huge);
+            assert_eq!(secs, MAX_EXPIRES_IN, "{huge}");
+            // What grant.rs and refresher.rs do with it must not overflow.
+            let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
+            assert!(at.unix_timestamp() > 0);
+            assert_eq!((secs + 59) / 60, 1440);
+        }
+    }
+
+    #[test]
+    fn zero_negative_or_missing_expires_in_does_not_force_a_refresh_per_call() {
+        for nonsense in ["0", "-1", "-9223372036854775808", "\"soon\"", "null", "[]"] {
+            assert_eq!(lifetime(nonsense), DEFAULT_EXPIRES_IN, "{nonsense}");
+        }
+        let body = r#"{"access_token":"ya29.x"}"#;
+        assert_eq!(
+            parse_answer(200, body, "Google (Gmail)")
+                .unwrap()
+                .expires_in,
+            DEFAULT_EXPIRES_IN
+        );
+        // A short lifetime is believed (the refresh margin is half of it), down to a floor
+        // that keeps a nonsense value from forcing a refresh per call.
+        assert_eq!(lifetime("60"), 60);
+        assert_eq!(lifetime("1"), MIN_EXPIRES_IN);
+        assert!(crate::status::refresh_margin(Some(lifetime("1"))) > 0);
+        assert_eq!(lifetime("3599"), 3599);
+        assert_eq!(lifetime("\"3599\""), 3599);
     }
 }

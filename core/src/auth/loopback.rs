@@ -55,25 +55,37 @@ enum Verdict {
 }
 
 impl Catch {
+    pub(crate) fn new(state: Secret, tx: Mutex<Option<oneshot::Sender<Caught>>>) -> Catch {
+        Catch { state, tx }
+    }
+
+    /// Whether the redirect with this query ended the flow.
+    pub(crate) fn judge_query(&self, query: &str) -> bool {
+        matches!(self.judge(query), Verdict::Accepted(_))
+    }
+
     fn judge(&self, query: &str) -> Verdict {
         let mut state = None;
         let (mut code, mut scope, mut error, mut description) = (None, None, None, None);
         let mut iss = None;
+        // A parameter given twice makes the redirect ambiguous (which `state` vouches for which
+        // `code`?), so such a redirect is never accepted.
+        let mut repeated = false;
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
             match k.as_ref() {
-                "state" => state = Some(v.into_owned()),
-                "code" => code = Some(Secret::new(v.into_owned())),
+                "state" => repeated |= state.replace(v.into_owned()).is_some(),
+                "code" => repeated |= code.replace(Secret::new(v.into_owned())).is_some(),
                 "scope" => scope = Some(v.into_owned()),
-                "error" => error = Some(v.into_owned()),
+                "error" => repeated |= error.replace(v.into_owned()).is_some(),
                 "error_description" => description = Some(v.into_owned()),
-                "iss" => iss = Some(v.into_owned()),
+                "iss" => repeated |= iss.replace(v.into_owned()).is_some(),
                 _ => {}
             }
         }
         if code.is_none() && error.is_none() {
             return Verdict::NotARedirect;
         }
-        let Some(state) = state else {
+        let Some(state) = state.filter(|_| !repeated) else {
             return Verdict::WrongState;
         };
         if !constant_time_eq(state.as_bytes(), self.state.expose().as_bytes()) {
@@ -272,6 +284,18 @@ mod tests {
         assert!(matches!(c.judge("code=x&state=s2"), Verdict::WrongState));
         assert!(matches!(c.judge("code=x"), Verdict::WrongState));
         assert!(matches!(c.judge("foo=bar"), Verdict::NotARedirect));
+        assert!(matches!(
+            c.judge("code=x&state=s1&state=s2"),
+            Verdict::WrongState
+        ));
+        assert!(matches!(
+            c.judge("code=x&state=s2&state=s1"),
+            Verdict::WrongState
+        ));
+        assert!(matches!(
+            c.judge("code=x&state=s1&code=y"),
+            Verdict::WrongState
+        ));
         assert!(rx.try_recv().is_err());
         assert!(matches!(
             c.judge("code=4%2F0A&state=s1&scope=email"),

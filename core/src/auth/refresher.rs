@@ -22,6 +22,12 @@ const END_LEEWAY_SECS: i64 = 3_600;
 /// Tries per refresh when the provider or the network fails.
 const ATTEMPTS: u32 = 3;
 
+/// After failed refreshes in a row, the background work waits this long: a minute, doubling,
+/// at most an hour.
+fn error_retry_delay(failures: u32) -> i64 {
+    (60_i64 << failures.saturating_sub(1).min(16)).min(3_600)
+}
+
 /// Per-account single-flight: the lock, and how many refreshes succeeded.
 #[derive(Default)]
 pub(crate) struct AccountSlot {
@@ -191,10 +197,11 @@ impl App {
 
     async fn refresh_with_backoff(&self, address: &str) -> Result<Secret> {
         let provider = self.provider_for(address)?;
-        let (client_id, client_secret) = self.client_for(&provider).await?;
-        let vault = self.vault.clone();
-        let key = address.to_owned();
-        let refresh_token = blocking(move || vault.require(&key, SecretKind::RefreshToken)).await?;
+        let (client_id, client_secret, refresh_token) =
+            match self.credentials(&provider, address).await {
+                Ok(c) => c,
+                Err(e) => return Err(self.refresh_failed(address, &provider, e).await),
+            };
         let mut delay = Duration::from_secs(1);
         let mut attempt = 1;
         let outcome = loop {
@@ -212,6 +219,19 @@ impl App {
             Ok(resp) => self.refreshed(address, resp).await,
             Err(e) => Err(self.refresh_failed(address, &provider, e).await),
         }
+    }
+
+    /// The client ID and secret and the account's refresh token, from the keychain.
+    async fn credentials(
+        &self,
+        provider: &Provider,
+        address: &str,
+    ) -> Result<(String, Secret, Secret)> {
+        let (client_id, client_secret) = self.client_for(provider).await?;
+        let vault = self.vault.clone();
+        let key = address.to_owned();
+        let refresh_token = blocking(move || vault.require(&key, SecretKind::RefreshToken)).await?;
+        Ok((client_id, client_secret, refresh_token))
     }
 
     async fn refreshed(&self, address: &str, resp: exchange::TokenResponse) -> Result<Secret> {
@@ -240,10 +260,12 @@ impl App {
         if let Some(secs) = resp.refresh_token_expires_in {
             rec.grant_expires_at = Some(now + time::Duration::seconds(secs));
         }
-        if rec.standing == Standing::Error {
+        if matches!(rec.standing, Standing::Error | Standing::SecretMissing) {
             rec.standing = Standing::Active;
         }
         rec.last_error = None;
+        rec.refresh_failures = 0;
+        rec.next_refresh_try = None;
         accounts::save(&self.store, &rec)?;
         let lifetime = if resp.expires_in < 120 {
             format!("{} seconds", resp.expires_in)
@@ -286,8 +308,17 @@ impl App {
                     provider: label,
                 }
             }
+            // A secret gone from the keychain does not come back by itself: the account
+            // waits for the person instead of being retried (and its mail requeued) forever.
+            e @ (Error::SecretMissing { .. } | Error::GoogleClientMissing) => {
+                rec.standing = Standing::SecretMissing;
+                e
+            }
             other => {
                 rec.standing = Standing::Error;
+                rec.refresh_failures = rec.refresh_failures.saturating_add(1);
+                rec.next_refresh_try =
+                    Some(now + time::Duration::seconds(error_retry_delay(rec.refresh_failures)));
                 other
             }
         };
@@ -315,12 +346,20 @@ impl App {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                app.refresh_due().await;
-                app.retry_due_revocations().await;
+                app.background_pass().await;
             }
         });
         // mail: the send issue starts the outbox worker here.
         self.start_outbox_worker();
+        self.start_retention();
+    }
+
+    /// One pass of the background work (the 60 s timer): refreshes that are due, pending
+    /// revocations that are due, and waiting mail of accounts that work again.
+    pub async fn background_pass(&self) {
+        self.refresh_due().await;
+        self.retry_due_revocations().await;
+        self.requeue_waiting_if_valid().await;
     }
 
     /// Refreshes every working account whose token ends within the next timer period.
@@ -332,7 +371,8 @@ impl App {
         for rec in all {
             let margin = refresh_margin(rec.access_lifetime_secs).min(EXPIRING_SECS);
             let soon = now + time::Duration::seconds(margin + 60);
-            let due = rec.access_expires_at.is_none_or(|t| t <= soon);
+            let due = rec.access_expires_at.is_none_or(|t| t <= soon)
+                && rec.next_refresh_try.is_none_or(|t| t <= now);
             if matches!(rec.standing, Standing::Active | Standing::Error) && due {
                 if let Err(e) = self.refresh_single_flight(&rec.address, None).await {
                     tracing::warn!("background refresh failed: {}", e.code());
@@ -351,6 +391,13 @@ mod tests {
             refresh_token_issued_at: Some(now - time::Duration::days(age_days)),
             ..AccountRecord::new("a@b.test", "google", now)
         }
+    }
+
+    #[test]
+    fn failing_refreshes_back_off_to_an_hour() {
+        assert_eq!(error_retry_delay(1), 60);
+        assert_eq!(error_retry_delay(3), 240);
+        assert_eq!(error_retry_delay(9), 3_600);
     }
 
     #[test]

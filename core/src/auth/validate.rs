@@ -64,7 +64,7 @@ pub(crate) fn id_token_claims(
         });
     }
     let exp = claims["exp"].as_i64().unwrap_or(0);
-    if exp + LEEWAY_SECS < now_unix {
+    if exp.saturating_add(LEEWAY_SECS) < now_unix {
         return Err(bad("it has expired"));
     }
     Ok(Identity {

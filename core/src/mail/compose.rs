@@ -235,6 +235,11 @@ fn address_reason(value: &str, e: &lettre::address::AddressError) -> String {
     }
 }
 
+/// The largest file that, base64-encoded with line breaks, fits in a message of this size.
+pub(crate) fn largest_attachment(max_message_bytes: u64) -> u64 {
+    max_message_bytes.saturating_mul(76) / 78 / 4 * 3
+}
+
 /// Decodes attachments, finds their types and refuses any that alone exceed the limit.
 fn decode_attachments(
     attachments: &[Attachment],
@@ -255,7 +260,7 @@ fn decode_attachments(
             return Err(Error::AttachmentTooLarge {
                 name: a.name.clone(),
                 size: data.len() as u64,
-                limit: max_message_bytes * 76 / 78 / 4 * 3,
+                limit: largest_attachment(max_message_bytes),
             });
         }
         encoded_total += encoded;

@@ -2,6 +2,7 @@
 //! with OAUTHBEARER or XOAUTH2 through a pooled, TLS-verified transport per account.
 
 pub mod compose;
+pub mod input;
 mod pool;
 pub mod raw;
 pub mod sign_in;

@@ -44,12 +44,22 @@ pub fn parse_raw(from: &str, rfc5322: &[u8], max_message_bytes: u64) -> Result<C
         })
         .unwrap_or_default()
     };
-    let to = list(parsed.to());
+    // Every field of a kind counts: a script may write two Bcc lines, and each of their
+    // recipients must get the message (mail-parser's accessors give only one field).
+    let fields = |name: HeaderName<'_>| -> Vec<String> {
+        parsed
+            .headers()
+            .iter()
+            .filter(|h| h.name == name)
+            .flat_map(|h| list(h.value.as_address()))
+            .collect()
+    };
+    let to = dedup(fields(HeaderName::To).into_iter());
     let all: Vec<String> = to
         .iter()
         .cloned()
-        .chain(list(parsed.cc()))
-        .chain(list(parsed.bcc()))
+        .chain(fields(HeaderName::Cc))
+        .chain(fields(HeaderName::Bcc))
         .collect();
     for a in &all {
         a.parse::<lettre::Address>()
@@ -109,7 +119,7 @@ pub fn parse_raw(from: &str, rfc5322: &[u8], max_message_bytes: u64) -> Result<C
 }
 
 /// Turns bare LF line ends (as scripts write them) into CRLF, as SMTP requires.
-fn to_crlf(input: &[u8]) -> Vec<u8> {
+pub(crate) fn to_crlf(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len() + input.len() / 40);
     let mut prev = 0u8;
     for &b in input {
@@ -145,6 +155,29 @@ Date: Wed, 25 Nov 2026 10:00:00 +0000\n\nHello\n";
         assert!(!text.contains("dora"), "{text}");
         assert!(text.contains("Subject: Hi\r\n"));
         assert!(text.ends_with("\r\nHello\r\n"));
+    }
+
+    #[test]
+    fn every_bcc_field_counts_and_none_survives() {
+        let raw = b"From: ann@example.com\nTo: bob@example.org\nBcc: a@hidden.test\nCc: c@example.org\nBcc: b@hidden.test\nSubject: two\n\nbody\n";
+        let c = parse_raw("ann@example.com", raw, LIMIT).unwrap();
+        assert_eq!(
+            c.recipients,
+            [
+                "bob@example.org",
+                "c@example.org",
+                "a@hidden.test",
+                "b@hidden.test"
+            ]
+        );
+        let text = String::from_utf8(c.raw).unwrap();
+        assert!(!text.contains("hidden"), "{text}");
+        assert!(
+            text.contains(
+                "To: bob@example.org\r\nCc: c@example.org\r\nSubject: two\r\n\r\nbody\r\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -159,7 +159,7 @@ pub(crate) async fn sign_in(
 }
 
 /// `: status invalid_token` from the server's base64 JSON challenge, when it has one.
-fn describe_challenge(reply: &Response) -> String {
+pub(crate) fn describe_challenge(reply: &Response) -> String {
     let status = reply
         .first_line()
         .and_then(|b64| STANDARD.decode(b64.trim()).ok())

@@ -228,7 +228,9 @@ fn tls_failure(e: &lettre::transport::smtp::Error) -> bool {
 }
 
 /// Plain explanations for SMTP reply codes (Gmail's table in google-protocol.md §12).
+/// The server's text is redacted first: it is stored with the message and shown.
 pub fn from_reply(code: u16, text: String) -> Error {
+    let text = crate::activity::redact(&text);
     let lower = text.to_ascii_lowercase();
     match code {
         535 | 534 => Error::SmtpAuthRejected { code, text },

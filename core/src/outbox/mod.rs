@@ -3,9 +3,12 @@
 //! message wait for a reauthorization, and after a crash a message left `sending` is queued
 //! again (at least once; see docs/outbox.md).
 
+mod accepted;
 mod backoff;
 mod hooks;
+mod lease;
 mod queue;
+pub(crate) mod retention;
 mod service;
 mod store;
 mod worker;

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::mail::{Composed, Mailer};
 use crate::outbox::backoff::Backoff;
 use crate::outbox::hooks::OutboxHooks;
+use crate::outbox::lease;
 use crate::outbox::store::{self, now_unix};
 use crate::outbox::worker::{self, PARALLEL};
 use crate::outbox::{OutboxItem, OutboxState};
@@ -83,6 +84,7 @@ impl Outbox {
     /// Opens the outbox with a chosen backoff (tests use short ones).
     pub fn open_with(store: Arc<Store>, backoff: Backoff) -> Result<Arc<Outbox>> {
         store.migrate("outbox", store::MIGRATIONS)?;
+        lease::migrate(&store)?;
         let owner = new_owner();
         let outbox = Outbox {
             store,
@@ -93,7 +95,7 @@ impl Outbox {
             changes: broadcast::channel(256).0,
             worker_started: AtomicBool::new(false),
         };
-        let recovered = store::recover_abandoned(&outbox.store, |o| owner_alive(o, &outbox.owner))?;
+        let recovered = outbox.recover_rows()?;
         if !recovered.is_empty() {
             tracing::info!(
                 count = recovered.len(),
@@ -105,10 +107,24 @@ impl Outbox {
 
     /// Queues again rows abandoned by a process that died; reports them.
     pub(crate) fn recover(&self, hooks: &dyn OutboxHooks) -> Result<()> {
-        for id in store::recover_abandoned(&self.store, |o| owner_alive(o, &self.owner))? {
+        for id in self.recover_rows()? {
             self.publish(hooks, store::get(&self.store, id)?);
         }
         Ok(())
+    }
+
+    /// Rows whose owner is gone go back to the queue. Where processes cannot be looked up
+    /// (off Linux), the holder of an unexpired delivery lease counts as alive too, so a row
+    /// another running process is sending is not taken from it.
+    fn recover_rows(&self) -> Result<Vec<i64>> {
+        let lease_holder = if cfg!(target_os = "linux") {
+            None
+        } else {
+            lease::holder(&self.store, now_unix(), |_| true)?
+        };
+        store::recover_abandoned(&self.store, |o| {
+            owner_alive(o, &self.owner) || lease_holder.as_deref() == Some(o)
+        })
     }
 
     pub(crate) fn publish(&self, hooks: &dyn OutboxHooks, item: OutboxItem) {
@@ -161,6 +177,16 @@ impl Outbox {
         Ok(item)
     }
 
+    /// Takes a message stuck in `sending` back from the process carrying it (which may still
+    /// run): sent if the server is known to have accepted it, else queued again — then it
+    /// may reach its recipients twice, which the caller must have warned about.
+    pub fn take_back(&self, hooks: &dyn OutboxHooks, id: i64) -> Result<OutboxItem> {
+        let item = store::take_back(&self.store, id)?;
+        self.publish(hooks, item.clone());
+        self.wake.notify_one();
+        Ok(item)
+    }
+
     /// Deletes a message that is not being sent right now.
     pub fn discard(&self, id: i64) -> Result<()> {
         store::delete(&self.store, id)
@@ -205,38 +231,103 @@ impl Outbox {
     ) -> Result<OutboxItem> {
         let mut changes = self.subscribe();
         let item = self.submit(hooks, message).await?;
+        let mut carried = self.carry(hooks, &[item.id], timeout, &mut changes).await?;
+        carried.pop().ok_or(Error::Internal {
+            why: "the message was not carried".into(),
+        })
+    }
+
+    /// Carries the messages `ids` until each is settled (sent, failed or waiting) or `timeout`
+    /// passes (`SendTimedOut` naming the first one still moving). This process delivers them
+    /// itself while it holds the delivery lease; when another process (the window, the daemon)
+    /// holds it, that one delivers and this watches the rows.
+    pub async fn carry(
+        &self,
+        hooks: &dyn OutboxHooks,
+        ids: &[i64],
+        timeout: Duration,
+        changes: &mut broadcast::Receiver<OutboxItem>,
+    ) -> Result<Vec<OutboxItem>> {
         let deadline = Instant::now() + timeout;
-        loop {
-            if !self.worker_running() {
-                worker::attempt(self, hooks, item.id).await?;
+        let result = async {
+            loop {
+                let here = !self.worker_running() && self.hold_lease()?;
+                let mut moving = None;
+                for &id in ids {
+                    if here {
+                        worker::attempt(self, hooks, id).await?;
+                    }
+                    let now = self.get(id)?;
+                    if !now.state.is_settled() && moving.is_none() {
+                        moving = Some(now);
+                    }
+                }
+                let Some(moving) = moving else {
+                    return ids.iter().map(|&id| self.get(id)).collect();
+                };
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::SendTimedOut {
+                        id: moving.id,
+                        secs: timeout.as_secs(),
+                    });
+                }
+                // Sleep until it is due again (or a change arrives), never past the deadline.
+                let due_in = if here && moving.state == OutboxState::Queued {
+                    let at: i64 = self.store.with(|c| {
+                        c.query_row(
+                            "SELECT next_attempt_at FROM outbox WHERE id = ?1",
+                            [moving.id],
+                            |r| r.get(0),
+                        )
+                    })?;
+                    Duration::from_secs((at - now_unix()).max(0) as u64)
+                } else {
+                    Duration::from_secs(1)
+                };
+                let nap = due_in.min(left).max(Duration::from_millis(50));
+                let _ = tokio::time::timeout(nap, wait_for(changes, moving.id)).await;
             }
-            let now = self.get(item.id)?;
-            if now.state.is_settled() {
-                return Ok(now);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::SendTimedOut {
-                    id: item.id,
-                    secs: timeout.as_secs(),
-                });
-            }
-            // Sleep until it is due again (or a change arrives), never past the deadline.
-            let due_in = if now.state == OutboxState::Queued && !self.worker_running() {
-                let at: i64 = self.store.with(|c| {
-                    c.query_row(
-                        "SELECT next_attempt_at FROM outbox WHERE id = ?1",
-                        [item.id],
-                        |r| r.get(0),
-                    )
-                })?;
-                Duration::from_secs((at - now_unix()).max(0) as u64)
-            } else {
-                Duration::from_secs(1)
-            };
-            let nap = due_in.min(left).max(Duration::from_millis(50));
-            let _ = tokio::time::timeout(nap, wait_for(&mut changes, item.id)).await;
         }
+        .await;
+        if !self.worker_running() {
+            self.release_lease();
+        }
+        result
+    }
+
+    /// Takes or renews the delivery lease for this process.
+    pub(crate) fn hold_lease(&self) -> Result<bool> {
+        lease::try_hold(&self.store, &self.owner, now_unix(), |o| {
+            owner_alive(o, &self.owner)
+        })
+    }
+
+    /// Gives the delivery lease up, if this process holds it.
+    pub fn release_lease(&self) {
+        if let Err(e) = lease::release(&self.store, &self.owner) {
+            tracing::warn!("could not give the delivery lease up: {e}");
+        }
+    }
+
+    /// Which process delivers now (its owner tag), if any.
+    pub fn lease_holder(&self) -> Result<Option<String>> {
+        lease::holder(&self.store, now_unix(), |o| owner_alive(o, &self.owner))
+    }
+
+    /// Ids of queued messages (of `account`, or all) that are due now.
+    pub fn due_now(&self, account: Option<&str>) -> Result<Vec<i64>> {
+        let ids = store::due(&self.store, 10_000)?;
+        Ok(match account {
+            None => ids,
+            Some(a) => ids
+                .into_iter()
+                .filter(|&id| {
+                    self.get(id)
+                        .is_ok_and(|i| i.account.eq_ignore_ascii_case(a))
+                })
+                .collect(),
+        })
     }
 }
 

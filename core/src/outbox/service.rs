@@ -119,6 +119,58 @@ impl App {
         self.outbox.retry(self, id)
     }
 
+    /// Puts a failed or waiting message back in the queue and carries it until it settles
+    /// (or `timeout`): what `postern outbox retry ID` does without the window.
+    pub async fn retry_outbox_now(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
+        let mut changes = self.outbox.subscribe();
+        self.outbox.retry(self, id)?;
+        let mut done = self
+            .outbox
+            .carry(self, &[id], timeout, &mut changes)
+            .await?;
+        done.pop().ok_or(crate::error::Error::OutboxNotFound { id })
+    }
+
+    /// Delivers now what can go: the waiting mail of `account` (or of every account) whose
+    /// grant works again is queued, then every due message of it is carried until it settles
+    /// (or `timeout`). Without the window or the daemon this is how waiting mail leaves:
+    /// `postern authorize` ends with it, and `postern outbox flush` runs it.
+    pub async fn deliver_now(
+        &self,
+        account: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Vec<OutboxItem>> {
+        let mut changes = self.outbox.subscribe();
+        let waiting = self.outbox.waiting_accounts()?;
+        for address in waiting
+            .iter()
+            .filter(|a| account.is_none_or(|want| a.eq_ignore_ascii_case(want)))
+        {
+            if let Ok(status) = self.status(address).await {
+                if grant_works(status.state) {
+                    self.requeue_waiting(address);
+                }
+            }
+        }
+        let ids = self.outbox.due_now(account)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.outbox.carry(self, &ids, timeout, &mut changes).await
+    }
+
+    /// Gives up this process's part in delivery (the lease), so another Postern process
+    /// takes over at once; for a clean quit.
+    pub fn stop_delivering(&self) {
+        self.outbox.release_lease();
+    }
+
+    /// Takes back a message stuck in `sending` (its process may hang): see
+    /// [`Outbox::take_back`](crate::outbox::Outbox::take_back). It may then be sent twice.
+    pub async fn take_back_outbox(&self, id: i64) -> Result<OutboxItem> {
+        self.outbox.take_back(self, id)
+    }
+
     /// Deletes a message that is not being sent right now.
     pub async fn discard_outbox(&self, id: i64) -> Result<()> {
         self.outbox.discard(id)
@@ -161,7 +213,7 @@ impl App {
         }
     }
 
-    async fn requeue_waiting_if_valid(&self) {
+    pub(crate) async fn requeue_waiting_if_valid(&self) {
         let Ok(accounts) = self.outbox.waiting_accounts() else {
             return;
         };

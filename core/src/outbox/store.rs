@@ -248,6 +248,34 @@ pub(crate) fn requeue(store: &Store, id: i64) -> Result<OutboxItem> {
     Ok(item)
 }
 
+/// Takes a `sending` row back from its owner (the person's choice, for a row stuck behind a
+/// process that hangs): settled as sent when the server is known to have accepted it,
+/// queued again otherwise.
+pub(crate) fn take_back(store: &Store, id: i64) -> Result<OutboxItem> {
+    let item = get(store, id)?;
+    if item.state != OutboxState::Sending {
+        return Err(Error::OutboxWrongState {
+            id,
+            state: item.state.to_string(),
+            action: "taken back from the process sending it".into(),
+        });
+    }
+    let dir = super::accepted::folder(store);
+    if super::accepted::was_accepted(dir.as_deref(), id) {
+        let item = settle(store, id, OutboxState::Sent, None, None)?;
+        super::accepted::clear(dir.as_deref(), id);
+        return Ok(item);
+    }
+    store.with(|c| {
+        c.execute(
+            "UPDATE outbox SET state = 'queued', owner = NULL, next_attempt_at = ?2
+             WHERE id = ?1 AND state = 'sending'",
+            params![id, now_unix()],
+        )
+    })?;
+    get(store, id)
+}
+
 /// Ids of the account's waiting messages.
 pub(crate) fn waiting_for(store: &Store, account: &str) -> Result<Vec<i64>> {
     store.with(|c| {
@@ -287,8 +315,10 @@ pub(crate) fn delete(store: &Store, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Messages left `sending` by a process that is gone go back to `queued` (crash recovery).
+/// Messages left `sending` by a process that is gone go back to `queued` (crash recovery),
+/// except those the server is known to have accepted, which are settled as sent.
 pub(crate) fn recover_abandoned(store: &Store, alive: impl Fn(&str) -> bool) -> Result<Vec<i64>> {
+    let accepted_dir = super::accepted::folder(store);
     let sending: Vec<(i64, Option<String>)> = store.with(|c| {
         let mut st = c.prepare("SELECT id, owner FROM outbox WHERE state = 'sending'")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -297,6 +327,12 @@ pub(crate) fn recover_abandoned(store: &Store, alive: impl Fn(&str) -> bool) -> 
     let mut recovered = Vec::new();
     for (id, owner) in sending {
         if owner.as_deref().is_some_and(&alive) {
+            continue;
+        }
+        if super::accepted::was_accepted(accepted_dir.as_deref(), id) {
+            settle(store, id, OutboxState::Sent, None, None)?;
+            super::accepted::clear(accepted_dir.as_deref(), id);
+            recovered.push(id);
             continue;
         }
         let n = store.with(|c| {

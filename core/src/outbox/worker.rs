@@ -18,7 +18,9 @@ use crate::secret::Secret;
 /// How many messages are carried at once (and the size of each account's connection pool).
 pub(crate) const PARALLEL: usize = 4;
 /// The longest the worker sleeps without looking at the queue.
-const IDLE: Duration = Duration::from_secs(30);
+/// How long the loop sleeps at most: new rows from other processes (a `postern send` while
+/// the window or the daemon delivers) are seen within this time.
+const IDLE: Duration = Duration::from_secs(5);
 
 /// Errors after which a message waits for the account to be authorized again.
 fn needs_authorization(e: &Error) -> bool {
@@ -57,7 +59,7 @@ pub(crate) async fn attempt(
     let rcpts = env.recipients.len();
     let item = match result {
         Ok(accepted) => {
-            let item = store::settle(&outbox.store, id, OutboxState::Sent, None, None)?;
+            let item = super::accepted::settle_sent(&outbox.store, id).await?;
             let summary = format!(
                 "Sent “{}” to {rcpts} recipient(s), {size} bytes: {} {}",
                 item.subject, accepted.code, accepted.text
@@ -131,6 +133,19 @@ async fn send(
 /// the next is due or something is queued.
 pub(crate) async fn run(outbox: Arc<Outbox>, hooks: Arc<dyn OutboxHooks>) {
     loop {
+        // Another process delivers while it holds the lease; look again after a while.
+        match outbox.hold_lease() {
+            Ok(true) => {}
+            Ok(false) => {
+                tokio::time::sleep(IDLE).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!("the delivery lease could not be read: {e}");
+                tokio::time::sleep(IDLE).await;
+                continue;
+            }
+        }
         if let Err(e) = outbox.recover(&*hooks) {
             tracing::warn!("outbox recovery failed: {e}");
         }

@@ -196,6 +196,11 @@ impl Session {
         let message = StoredMessage::parse(account, tx.mail_from, tx.recipients, raw);
         self.shared.deliver(message);
         tracing::info!("smtp: message accepted");
+        // The message is stored; a slow 250 lets a test act between the two.
+        let delay = self.shared.faults.smtp_accept_delay();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let reply = self.r.accepted_message(self.shared.clock.now());
         self.send(&reply).await
     }

@@ -28,7 +28,8 @@ export type TokenState =
   | "scope_missing"
   | "error"
   | "unknown"
-  | "revocation_pending";
+  | "revocation_pending"
+  | "secret_missing";
 export type TokenAction = "refresh" | "revoke" | "reauthorize" | "grant_again" | "retry_revoke" | "forget";
 /** Why a grant has a known end. */
 export type GrantEnd = "testing_mode" | "time_based_access";

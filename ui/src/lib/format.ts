@@ -11,6 +11,7 @@ const STATE_LABELS: Record<TokenState, string> = {
   error: "Problem",
   unknown: "Not checked yet",
   revocation_pending: "Revocation pending",
+  secret_missing: "Secret missing",
 };
 
 /** The badge word for a state core reported. */

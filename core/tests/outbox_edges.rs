@@ -1,0 +1,126 @@
+//! The outbox's promises at the edges: a secret removed from the keychain does not make mail
+//! loop, and a 250 the database cannot record at once is never sent twice. Against the
+//! sandbox over TLS with the harness keychain and real Chromium.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Harness;
+use postern_core::status::TokenState;
+use postern_core::vault::SecretKind;
+use postern_core::{Draft, OutboxState};
+
+fn draft(from: &str, subject: &str) -> Draft {
+    Draft {
+        from: from.into(),
+        to: "friend@example.org".into(),
+        subject: subject.into(),
+        text: "Hello.".into(),
+        ..Draft::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_deleted_from_the_keychain_needs_the_person_and_nothing_loops() {
+    let h = Harness::start().await;
+    let account = h.authorize_as("lena@sandbox.test").await;
+    h.app
+        .vault()
+        .delete(&account.address, SecretKind::RefreshToken)
+        .unwrap();
+    h.advance(Duration::from_secs(3_600));
+    let item = h
+        .app
+        .send_and_wait(draft(&account.address, "kept"), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(item.state, OutboxState::Waiting, "{item:?}");
+    let s = h.app.status(&account.address).await.unwrap();
+    assert_eq!(s.state, TokenState::SecretMissing, "{s:?}");
+    assert!(s.state.needs_person());
+    assert!(s
+        .last_error
+        .unwrap()
+        .fix
+        .contains("Authorize the account again"));
+    let log_before = h.app.activity(500).await.unwrap().len();
+    for _ in 0..5 {
+        h.advance(Duration::from_secs(61));
+        h.app.background_pass().await;
+    }
+    let item = h.app.outbox().await.unwrap().remove(0);
+    assert_eq!(item.state, OutboxState::Waiting);
+    assert_eq!(
+        item.attempts, 1,
+        "waiting mail is not tried again and again"
+    );
+    assert_eq!(
+        h.app.activity(500).await.unwrap().len(),
+        log_before,
+        "the background work adds nothing while it waits for the person"
+    );
+    assert_eq!(
+        h.sandbox.count("token.refresh_token"),
+        0,
+        "no refresh without a token"
+    );
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_250_the_database_cannot_record_at_once_is_recorded_later_not_sent_again() {
+    let h = Harness::start().await;
+    let account = h.authorize_as("mona@sandbox.test").await;
+    // The server stores the message and takes 2 s to say 250: the test locks the database
+    // in between, so the UPDATE to "sent" meets a busy database past its 5 s timeout.
+    h.sandbox.fault_smtp_slow_accept(Duration::from_secs(2));
+    let app = h.app.clone();
+    let from = account.address.clone();
+    let sending = tokio::spawn(async move {
+        app.send_and_wait(draft(&from, "once"), Duration::from_secs(60))
+            .await
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !h
+        .sandbox
+        .mailbox()
+        .iter()
+        .any(|m| m.subject.as_deref() == Some("once"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the message never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another writer holds the database past the 5 s busy timeout.
+    let db = h.app.settings().db_path();
+    let locker = std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        std::thread::sleep(Duration::from_secs(8));
+        c.execute_batch("COMMIT").unwrap();
+    });
+    let item = sending
+        .await
+        .unwrap()
+        .expect("recorded once the database is free");
+    locker.join().unwrap();
+    assert_eq!(item.state, OutboxState::Sent, "{item:?}");
+    assert_eq!(
+        h.sandbox
+            .mailbox()
+            .iter()
+            .filter(|m| m.subject.as_deref() == Some("once"))
+            .count(),
+        1
+    );
+    let markers = h.app.settings().data_dir.join("accepted");
+    assert!(
+        std::fs::read_dir(&markers).map_or(true, |mut d| d.next().is_none()),
+        "the marker is gone once the row says sent"
+    );
+    h.remember_tokens(&account.address);
+    h.finish().await;
+}
