@@ -31,13 +31,22 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
         .select_by_value("testing")
         .await
         .expect("the publishing status offers Testing");
-    let saved = j
-        .text("[data-testid=provider-statuses] [role=status]")
+    let said = j
+        .find("[data-testid=provider-statuses] [role=status]")
         .await;
+    let saved = said.text().await.unwrap();
     assert!(
         saved.contains("publishing status set to Testing"),
         "after choosing Testing: {saved:?}"
     );
+    j.app
+        .client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            vec![serde_json::to_value(&said).unwrap()],
+        )
+        .await
+        .unwrap();
     j.app.screenshot("states-0-settings-testing").await;
     j.click("[data-testid=tab-status]").await;
 
@@ -156,9 +165,10 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
     );
     let why = j.text("[data-testid=pending-reason]").await;
     assert!(
-        why.starts_with("Why:") && why.contains("did not confirm the revocation"),
+        why.starts_with("Why:") && why.contains("did not confirm the revocation: could not reach"),
         "why: {why:?}"
     );
+    assert!(!why.contains(".."), "one sentence, one full stop: {why:?}");
     let fix = j.text("[data-testid=pending-fix]").await;
     assert!(
         fix.starts_with("What to do:") && fix.contains("Retry revocation"),
@@ -174,6 +184,15 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
         "Retry revocation"
     );
     assert_eq!(j.text("[data-testid=action-forget]").await, "Forget here");
+    // The end still stands (the grant may live until then), but no warning or advice to
+    // authorize again contradicts the revocation the person asked for.
+    assert!(j.exists("[data-testid=grant-ends-at]").await);
+    assert!(!j.exists("[data-testid=grant-note]").await);
+    let listed = j.find_account(dana).await.text().await.unwrap();
+    assert!(
+        !listed.contains("Grant ends"),
+        "the account list warns of the end: {listed:?}"
+    );
     j.app.screenshot("states-3-revocation-pending").await;
 
     // The sandbox answers again; the person retries now and the revocation is confirmed.
@@ -196,6 +215,7 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
         "cause: {cause:?}"
     );
     assert!(!j.exists("[data-testid=revocation-pending]").await);
+    assert_eq!(j.text("[data-testid=grant-ends-at]").await, "Already ended");
     j.app.screenshot("states-4-revoked-after-retry").await;
     let live: serde_json::Value = reqwest::get(format!("{base}/admin/live-grants?email={dana}"))
         .await

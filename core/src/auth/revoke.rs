@@ -57,10 +57,12 @@ pub(crate) async fn revoke(
         }
         ClientAuth::None => {}
     }
-    let resp = req.form(&form).send().await.map_err(|e| {
-        let cause = transport_error("the revocation endpoint", &e);
-        not_confirmed(cause.explain().message)
-    })?;
+    // The cause continues the sentence "… did not confirm the revocation: …", so its own
+    // words, not its explanation (capitalised, with its own full stop).
+    let resp =
+        req.form(&form).send().await.map_err(|e| {
+            not_confirmed(transport_error("the revocation endpoint", &e).to_string())
+        })?;
     let status = resp.status().as_u16();
     if status == 200 {
         return Ok(Revoked::Now);
