@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export NO_AT_BRIDGE := 1
 export GTK_USE_PORTAL := 0
 
-.PHONY: run test bench deps ui lint rust-test ui-test e2e deb clean
+.PHONY: run test bench fuzz deps ui lint rust-test ui-test e2e deb clean
 
 # Debian packages, Rust components, tauri-driver, the UI's npm packages.
 deps:
@@ -33,6 +33,11 @@ test: ui
 ## make bench: throughput and latency ratios against baselines measured in the same run.
 bench: ui
 	scripts/with-desktop cargo bench -p postern --bench bench --quiet
+
+## make fuzz: every fuzz target in fuzz/ for 10^6 inputs (FUZZ_RUNS=n to change), after
+## installing cargo-fuzz; not part of make test (see README.md, Fuzzing).
+fuzz: deps
+	scripts/fuzz
 
 ## make deb: the Debian package (target/release/bundle/deb/).
 deb: ui

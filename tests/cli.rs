@@ -46,6 +46,14 @@ async fn authorize_token_send_and_revoke(profile: Profile) {
         "authorize prints the account: {}",
         text(&out.stdout)
     );
+    // A sandbox grant lives in the sandbox's world, never beside the person's real accounts.
+    let own = sandbox.run_own_world(&["accounts", "--json"]);
+    assert!(own.status.success(), "{}", text(&own.stderr));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&own.stdout).unwrap(),
+        serde_json::json!([]),
+        "the person's own accounts are untouched"
+    );
 
     let out = sandbox.run(&["status", me, "--json"], b"");
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -61,7 +61,7 @@ async fn mail_that_waited_for_a_revoked_grant_goes_out_after_authorize_exactly_o
     let out = world.authorize(&Consent::allow(me)).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     world
-        .admin_post("/revoke", serde_json::json!({ "email": me }))
+        .admin_post("revoke", serde_json::json!({ "email": me }))
         .await;
     // The stored token is fresh, so the sign-in is refused, the refresh finds the grant dead.
     let out = send(&world, me, "waited", &[]);
@@ -94,7 +94,7 @@ async fn outbox_retry_and_flush_deliver_now_and_report_the_outcome() {
     // Refused for its size: failed for good, with the reason.
     world
         .admin_post(
-            "/limits/max-message-size",
+            "limits/max-message-size",
             serde_json::json!({ "bytes": 100 }),
         )
         .await;
@@ -103,7 +103,7 @@ async fn outbox_retry_and_flush_deliver_now_and_report_the_outcome() {
     let id = outbox(&world)[0]["id"].as_i64().unwrap().to_string();
     world
         .admin_post(
-            "/limits/max-message-size",
+            "limits/max-message-size",
             serde_json::json!({ "bytes": 35_882_577 }),
         )
         .await;
@@ -152,12 +152,25 @@ async fn the_daemon_delivers_and_a_kill_mid_send_sends_nothing_twice() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(delivered(&world, "beside the daemon").await, 1);
 
+    // The 60 s token enters its last half: the command line's send and the daemon's
+    // background work meet at one refresh, whichever process takes the grant lock first.
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    let before = world.count("token.refresh_token").await;
+    let out = send(&world, me, "after half the token's life", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        world.count("token.refresh_token").await - before,
+        1,
+        "one refresh for the daemon and the command line together"
+    );
+
     // Mid-send: the token must be refreshed first, and the token endpoint is slow, so the
     // message is claimed ("sending") when the daemon is killed.
     tokio::time::sleep(Duration::from_secs(31)).await;
     world
         .admin_post(
-            "/faults/token-delay",
+            "faults/token-delay",
             serde_json::json!({ "milliseconds": 20_000 }),
         )
         .await;
@@ -176,7 +189,7 @@ async fn the_daemon_delivers_and_a_kill_mid_send_sends_nothing_twice() {
     drop(first);
     world
         .admin_post(
-            "/faults/token-delay",
+            "faults/token-delay",
             serde_json::json!({ "milliseconds": 0 }),
         )
         .await;

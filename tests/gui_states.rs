@@ -165,7 +165,8 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
     );
     let why = j.text("[data-testid=pending-reason]").await;
     assert!(
-        why.starts_with("Why:") && why.contains("did not confirm the revocation: could not reach"),
+        why.starts_with("Why:")
+            && why.contains("did not confirm the revocation: it could not be reached"),
         "why: {why:?}"
     );
     assert!(!why.contains(".."), "one sentence, one full stop: {why:?}");

@@ -418,7 +418,8 @@ impl App {
     /// Publishes the account's status (and, with `list`, the account list).
     pub(crate) async fn publish(&self, address: &str, list: bool) {
         if let Ok(rec) = self.record(address) {
-            self.events.publish(Event::Status(self.status_of(&rec)));
+            self.events
+                .publish(Event::Status(Box::new(self.status_of(&rec))));
         }
         if list {
             if let Ok(all) = self.accounts().await {

@@ -364,13 +364,19 @@ impl Error {
     /// Names the custom provider profile in a certificate error, whose `extra_ca_pem` may be
     /// the fix; Google's own servers never need one.
     pub fn in_profile(self, provider: &crate::provider::Provider) -> Error {
-        match self {
-            Error::Tls { host, why, .. } if provider.name != "google" => Error::Tls {
+        let custom = (provider.name != "google").then_some(provider.name.as_str());
+        self.in_named_profile(custom)
+    }
+
+    /// [`Error::in_profile`] by the custom profile's name (`None`: Google's, or none).
+    pub fn in_named_profile(self, custom: Option<&str>) -> Error {
+        match (self, custom) {
+            (Error::Tls { host, why, .. }, Some(name)) => Error::Tls {
                 host,
                 why,
-                profile: Some(provider.name.clone()),
+                profile: Some(name.to_owned()),
             },
-            other => other,
+            (other, _) => other,
         }
     }
 
@@ -437,6 +443,43 @@ mod tests {
         let x = e.explain();
         assert!(x.message.contains("7 days"));
         assert!(x.fix.contains("Publish"));
+    }
+
+    #[test]
+    fn a_certificate_error_at_a_custom_profile_names_its_extra_ca_pem() {
+        let tls = || Error::Tls {
+            host: "smtp.corp.test".into(),
+            why: "unknown issuer".into(),
+            profile: None,
+        };
+        let mut corp = crate::provider::google();
+        corp.name = "corp".into();
+        let fix = tls().in_profile(&corp).explain().fix;
+        assert!(
+            fix.contains("extra_ca_pem") && fix.contains("\"corp\""),
+            "{fix}"
+        );
+        let fix = tls().in_profile(&crate::provider::google()).explain().fix;
+        assert!(
+            !fix.contains("extra_ca_pem"),
+            "Google never needs one: {fix}"
+        );
+    }
+
+    #[test]
+    fn grant_words_name_the_provider_not_google() {
+        let x = Error::InvalidGrant {
+            cause: RevokedCause::Unknown,
+            description: "Token has been expired or revoked.".into(),
+            provider: "Corp mail".into(),
+        }
+        .explain();
+        assert!(
+            x.message.starts_with("Corp mail no longer accepts"),
+            "{}",
+            x.message
+        );
+        assert!(!x.message.contains("Google"), "{}", x.message);
     }
 
     #[test]

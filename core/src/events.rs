@@ -44,7 +44,7 @@ pub struct AuthorizeProgress {
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Event {
     /// An account's token status changed.
-    Status(TokenStatus),
+    Status(Box<TokenStatus>),
     /// The list of accounts changed.
     Accounts(Vec<Account>),
     /// An outbox item changed.

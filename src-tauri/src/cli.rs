@@ -23,10 +23,12 @@ Exit codes:
   0  done
   1  unexpected error (storage, internal)
   2  bad usage or bad input (an address, a file, a setting); nothing was sent or changed
-  3  the account needs you: unknown, revoked, a scope missing, consent declined
-     (a message being sent waits in the outbox and goes out after `postern authorize`)
+  3  the account needs you: unknown, revoked, a scope missing, consent declined, a secret
+     gone from the keychain, a revocation pending (a message being sent waits in the
+     outbox and goes out after `postern authorize`)
   4  the OS keychain is locked or missing
-  5  temporary failure (network, server busy); a message is kept and retried
+  5  temporary failure (network, server busy, a revocation the provider has not confirmed
+     yet); a message is kept and retried, a revocation is retried
   6  the server refused (the message, the sign-in, the sending quota, a certificate)";
 
 #[derive(Parser)]
@@ -199,10 +201,17 @@ async fn dispatch(command: Command, sandbox: bool) -> Result<i32, Error> {
             login_hint,
             no_browser,
         } => authorize(&app, &provider, login_hint.as_deref(), no_browser).await,
-        Command::Revoke { address } => {
-            let status = app.revoke(&address).await?;
-            render::status(&status, false)
-        }
+        Command::Revoke { address } => match app.revoke(&address).await {
+            Ok(status) => render::status(&status, false),
+            // Not confirmed: say what the account is now (revocation pending), then why.
+            Err(e @ Error::RevocationNotConfirmed { .. }) => {
+                if let Ok(status) = app.status(&address).await {
+                    render::status(&status, false)?;
+                }
+                Err(e)
+            }
+            Err(e) => Err(e),
+        },
         Command::Token { address } => {
             let token = app.access_token(&address).await?;
             let mut out = std::io::stdout().lock();

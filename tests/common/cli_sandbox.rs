@@ -83,6 +83,17 @@ impl Sandbox {
         child.wait_with_output().unwrap()
     }
 
+    /// `postern ARGS…` without `--sandbox`: the person's own world, with this test's folders.
+    pub fn run_own_world(&self, args: &[&str]) -> Output {
+        Command::new(cli_binary())
+            .args(args)
+            .envs(self.dirs.env())
+            .env("POSTERN_KEYRING_SERVICE", &self.keyring)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
     /// The keyring service the command line's sandbox world keeps its secrets under.
     pub fn world_keyring(&self) -> String {
         format!("{}-sandbox-cli", self.keyring)

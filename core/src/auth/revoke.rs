@@ -57,12 +57,14 @@ pub(crate) async fn revoke(
         }
         ClientAuth::None => {}
     }
-    // The cause continues the sentence "… did not confirm the revocation: …", so its own
-    // words, not its explanation (capitalised, with its own full stop).
-    let resp =
-        req.form(&form).send().await.map_err(|e| {
-            not_confirmed(transport_error("the revocation endpoint", &e).to_string())
-        })?;
+    let resp = req.form(&form).send().await.map_err(|e| {
+        let cause = transport_error("the revocation endpoint", &e);
+        tracing::warn!("revocation request failed: {cause}");
+        not_confirmed(match cause {
+            Error::Tls { .. } => "its certificate was refused".to_owned(),
+            _ => "it could not be reached".to_owned(),
+        })
+    })?;
     let status = resp.status().as_u16();
     if status == 200 {
         return Ok(Revoked::Now);

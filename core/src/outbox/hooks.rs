@@ -18,6 +18,9 @@ pub struct SendTarget {
     pub endpoint: SmtpEndpoint,
     /// The provider's message size limit in bytes.
     pub max_message_bytes: u64,
+    /// The custom provider profile it belongs to (not Google), named in certificate errors
+    /// because its `extra_ca_pem` may be the fix.
+    pub custom_profile: Option<String>,
 }
 
 /// The outbox's view of accounts, tokens and notifications.

@@ -29,6 +29,7 @@ pub(crate) fn target_of(p: &Provider) -> SendTarget {
             extra_ca_pem: p.extra_ca_pem.clone(),
         },
         max_message_bytes: p.max_message_bytes,
+        custom_profile: (p.name != "google").then(|| p.name.clone()),
     }
 }
 

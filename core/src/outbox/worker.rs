@@ -106,6 +106,17 @@ fn settle_failure(
 /// One delivery: token, send; on a refused token one refresh and one more send.
 async fn deliver(outbox: &Outbox, hooks: &dyn OutboxHooks, env: &Envelope) -> Result<Accepted> {
     let target = hooks.target(&env.account).await?;
+    try_deliver(outbox, hooks, env, &target)
+        .await
+        .map_err(|e| e.in_named_profile(target.custom_profile.as_deref()))
+}
+
+async fn try_deliver(
+    outbox: &Outbox,
+    hooks: &dyn OutboxHooks,
+    env: &Envelope,
+    target: &super::SendTarget,
+) -> Result<Accepted> {
     let token = hooks.access_token(&env.account).await?;
     match send(outbox, &target.endpoint, env, &token).await {
         Err(Error::SmtpAuthRejected { .. }) => {

@@ -256,6 +256,7 @@ impl OutboxHooks for SandboxHooks {
                 extra_ca_pem: self.ca.clone(),
             },
             max_message_bytes: self.max_message_bytes,
+            custom_profile: Some("sandbox".into()),
         })
     }
 
