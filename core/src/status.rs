@@ -308,6 +308,10 @@ pub(crate) fn compute(
     // A revoked grant grants nothing and its refresh token is gone: say so, not what it was.
     let live = state != TokenState::Revoked;
     let end = grant_end(rec, provider).filter(|_| live);
+    // A grant the person asked to revoke may live until its end, so the end is still stated;
+    // but a warning that it ends soon, or advice to authorize again before it does, would
+    // contradict what they asked for (the pending revocation says what to do instead).
+    let advise = live && state != TokenState::RevocationPending;
     TokenStatus {
         address: rec.address.clone(),
         provider: rec.provider.clone(),
@@ -333,10 +337,11 @@ pub(crate) fn compute(
         grant_ends_at: end.as_ref().map(|e| rfc3339(e.at)),
         grant_end: end.as_ref().map(|e| e.why),
         grant_seconds_left: end.as_ref().map(|e| (e.at - now).whole_seconds().max(0)),
-        grant_ending_soon: end
-            .as_ref()
-            .is_some_and(|e| (e.at - now).whole_seconds() < GRANT_ENDING_SOON_SECS),
-        grant_note: if live {
+        grant_ending_soon: advise
+            && end
+                .as_ref()
+                .is_some_and(|e| (e.at - now).whole_seconds() < GRANT_ENDING_SOON_SECS),
+        grant_note: if advise {
             grant_note(end.as_ref(), provider)
         } else {
             None
@@ -396,7 +401,7 @@ fn grant_note(end: Option<&End>, provider: &Provider) -> Option<String> {
             why: GrantEnd::TimeBasedAccess,
             ..
         }) => Some(format!(
-            "You chose time-based access on {}'s consent page: the grant ends then. Authorize again before it does to keep sending.",
+            "You chose time-based access on the consent page of {}: the grant ends then. Authorize again before it does to keep sending.",
             provider.label
         )),
         None if provider.name == "google"
@@ -559,5 +564,26 @@ mod tests {
         );
         assert_eq!(s.actions, vec![Action::RetryRevoke, Action::Forget]);
         assert!(s.state.needs_person() && !s.state.can_send());
+    }
+
+    #[test]
+    fn a_pending_revocation_states_the_end_without_warning_or_advice_about_it() {
+        let now = OffsetDateTime::now_utc();
+        let mut r = rec(now);
+        r.grant_expires_at = Some(now + time::Duration::hours(1));
+        let s = compute(&r, &needed(), now, false);
+        assert!(
+            s.grant_ending_soon && s.grant_note.is_some(),
+            "a live grant"
+        );
+        r.standing = Standing::RevocationPending;
+        let s = compute(&r, &needed(), now, false);
+        assert_eq!(s.grant_end, Some(GrantEnd::TimeBasedAccess));
+        assert_eq!(s.grant_seconds_left, Some(3600), "it may live until then");
+        assert!(
+            !s.grant_ending_soon,
+            "no warning about an end that was asked for"
+        );
+        assert_eq!(s.grant_note, None, "no advice to authorize again");
     }
 }

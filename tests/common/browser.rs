@@ -14,6 +14,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 pub struct Consent {
     pub email: String,
     pub untick: Vec<String>,
+    /// Time-based access: the value to pick in `#access-duration` ("86400" is one day);
+    /// `None` leaves "Until I revoke access".
+    pub access_duration: Option<String>,
     pub allow: bool,
 }
 
@@ -22,6 +25,7 @@ impl Consent {
         Consent {
             email: email.into(),
             untick: Vec::new(),
+            access_duration: None,
             allow: true,
         }
     }
@@ -110,6 +114,15 @@ impl Browser {
             if boxed.is_selected().await.unwrap() {
                 boxed.click().await.unwrap();
             }
+        }
+        if let Some(duration) = &consent.access_duration {
+            self.client
+                .find(Locator::Css("#access-duration"))
+                .await
+                .expect("the consent page offers time-based access")
+                .select_by_value(duration)
+                .await
+                .expect("a duration the consent page offers");
         }
         let button = if consent.allow { "#allow" } else { "#deny" };
         self.client

@@ -1,6 +1,7 @@
 //! The app window with `$BROWSER` recording the address the app opens, a Chromium to answer
 //! the consent page, and the steps a person takes, each bounded in time and failing with a
 //! screenshot and the window's text.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -41,7 +42,11 @@ impl Journey {
             .unwrap();
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-            vec![("BROWSER".into(), script.display().to_string())]
+            vec![
+                ("BROWSER".into(), script.display().to_string()),
+                // The window writes times in its time zone: UTC, so tests can compare them.
+                ("TZ".into(), "UTC".into()),
+            ]
         })
         .await;
         let opened = app.dirs.root.path().join("browser-url");
@@ -97,6 +102,11 @@ impl Journey {
         self.find(css).await.text().await.unwrap()
     }
 
+    /// Whether the window shows an element matching `css` now (without waiting for one).
+    pub async fn exists(&self, css: &str) -> bool {
+        self.app.client.find(Locator::Css(css)).await.is_ok()
+    }
+
     /// Waits until the element's attribute reads `want`.
     pub async fn wait_attr(&self, css: &str, name: &str, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -133,6 +143,14 @@ impl Journey {
 
     /// Waits for the address the app handed to `$BROWSER`, then answers the consent page.
     pub async fn consent(&self, consent: &Consent, shot: &str) -> String {
+        let url = self.opened().await;
+        self.answer(&url, consent, shot).await;
+        url
+    }
+
+    /// Waits for the consent address the app handed to `$BROWSER` (not answered yet), and
+    /// checks that the window shows the same address.
+    pub async fn opened(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         let url = loop {
             if let Ok(url) = std::fs::read_to_string(&self.opened) {
@@ -155,20 +173,37 @@ impl Journey {
         )
         .await;
         let shown = self.find("[data-testid=authorize-url]").await;
-        assert_eq!(shown.prop("value").await.unwrap().as_deref(), Some(&*url));
-        self.app.screenshot(shot).await;
-        let ended_on = self.browser.consent(&url, consent).await;
-        assert!(
-            ended_on.starts_with("http://127.0.0.1:"),
-            "the browser ended on {ended_on}, not Postern's loopback"
+        assert_eq!(
+            shown.prop("value").await.unwrap().as_deref(),
+            Some(url.as_str())
         );
         url
     }
 
+    /// Takes the screenshot `shot` of the waiting window, then answers the consent page at
+    /// `url` in Chromium.
+    pub async fn answer(&self, url: &str, consent: &Consent, shot: &str) {
+        self.app.screenshot(shot).await;
+        let ended_on = self.browser.consent(url, consent).await;
+        assert!(
+            ended_on.starts_with("http://127.0.0.1:"),
+            "the browser ended on {ended_on}, not Postern's loopback"
+        );
+    }
+
     /// "Add account" → sandbox → the email as a hint → "Continue in browser" → the consent page.
     pub async fn add_account(&self, consent: &Consent, shot: &str) -> String {
+        let url = self.start_adding(&consent.email).await;
+        self.answer(&url, consent, shot).await;
+        self.find_account(&consent.email).await;
+        url
+    }
+
+    /// "Add account" → sandbox → `email` as a hint → "Continue in browser"; returns the
+    /// consent address the app opened, not answered yet.
+    pub async fn start_adding(&self, email: &str) -> String {
         self.click("[data-testid=add-account]").await;
-        self.type_into("#login-hint", &consent.email).await;
+        self.type_into("#login-hint", email).await;
         // Sandbox mode: the sandbox is offered first (Google needs the person's own client).
         let sandbox = self.find("input[name=provider][value=sandbox]").await;
         assert!(
@@ -176,13 +211,15 @@ impl Journey {
             "the sandbox is not preselected"
         );
         self.click("[data-testid=authorize-start]").await;
-        let url = self.consent(consent, shot).await;
+        self.opened().await
+    }
+
+    /// The account list's entry for `address`, once it is there.
+    pub async fn find_account(&self, address: &str) -> Element {
         self.find(&format!(
-            "[data-testid=account-item][data-address=\"{}\"]",
-            consent.email
+            "[data-testid=account-item][data-address=\"{address}\"]"
         ))
-        .await;
-        url
+        .await
     }
 
     /// The tokens the keychain holds for `address` now.
