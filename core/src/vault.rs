@@ -72,10 +72,11 @@ fn map_keyring(e: keyring::Error) -> Error {
     }
 }
 
-/// On Linux: is there a Secret Service, and is its default collection unlocked? Asked
-/// before `keyring` runs, because keyring would otherwise block on an unlock prompt.
+/// On Linux: is there a Secret Service, is its default collection unlocked, and is none of
+/// this service's items in a locked collection? Asked before `keyring` runs, because keyring
+/// would otherwise block on an unlock prompt (a keychain restarted locked, say).
 #[cfg(target_os = "linux")]
-fn precheck() -> Result<()> {
+fn precheck(service: &str) -> Result<()> {
     use dbus_secret_service::{EncryptionType, SecretService};
     let ss =
         SecretService::connect_with_max_prompt_timeout(EncryptionType::Plain, 0).map_err(|e| {
@@ -89,14 +90,22 @@ fn precheck() -> Result<()> {
             why: format!("the Secret Service has no default collection ({e})"),
         })?;
     match collection.is_locked() {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(Error::KeychainLocked),
-        Err(e) => Err(Error::KeychainUnavailable { why: e.to_string() }),
+        Ok(false) => {}
+        Ok(true) => return Err(Error::KeychainLocked),
+        Err(e) => return Err(Error::KeychainUnavailable { why: e.to_string() }),
+    }
+    let ours = ss
+        .search_items(std::collections::HashMap::from([("service", service)]))
+        .map_err(|e| Error::KeychainUnavailable { why: e.to_string() })?;
+    if ours.locked.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::KeychainLocked)
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn precheck() -> Result<()> {
+fn precheck(_service: &str) -> Result<()> {
     Ok(())
 }
 
@@ -120,7 +129,7 @@ impl Vault {
 
     /// Whether the keychain is there and unlocked.
     pub fn check(&self) -> Result<()> {
-        precheck()
+        precheck(&self.service)
     }
 
     /// Stores (or replaces) a secret. Over [`MAX_SECRET_BYTES`] is refused before anything
@@ -132,7 +141,7 @@ impl Vault {
                 limit: MAX_SECRET_BYTES,
             });
         }
-        precheck()?;
+        precheck(&self.service)?;
         self.entry(account, kind)?
             .set_password(secret.expose())
             .map_err(map_keyring)
@@ -140,7 +149,7 @@ impl Vault {
 
     /// Reads a secret; `None` when there is none.
     pub fn get(&self, account: &str, kind: SecretKind) -> Result<Option<Secret>> {
-        precheck()?;
+        precheck(&self.service)?;
         match self.entry(account, kind)?.get_password() {
             Ok(s) => Ok(Some(Secret::new(s))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -159,7 +168,7 @@ impl Vault {
 
     /// Deletes a secret (absent is fine).
     pub fn delete(&self, account: &str, kind: SecretKind) -> Result<()> {
-        precheck()?;
+        precheck(&self.service)?;
         match self.entry(account, kind)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_keyring(e)),
