@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "save_google_client",
     "import_google_client",
     "open_compose",
+    "get_preferences",
+    "set_notifications",
 ];
 
 fn main() {

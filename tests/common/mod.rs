@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod desktop;
 pub mod msmtp;
+pub mod tray_host;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

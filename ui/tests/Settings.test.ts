@@ -12,8 +12,17 @@ import { info } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
 
+/** What each command answers (a `{ reject }` makes it fail); the page asks for its preferences first. */
+let replies: Record<string, unknown>;
+
 beforeEach(() => {
   invokeMock.mockReset();
+  replies = { get_preferences: { notifications: true, trayHintShown: false } };
+  invokeMock.mockImplementation(async (cmd: string) => {
+    const reply = replies[cmd] as { reject?: unknown } | undefined;
+    if (reply && typeof reply === "object" && "reject" in reply) throw reply.reject;
+    return reply;
+  });
   store.info = null;
 });
 
@@ -35,7 +44,7 @@ describe("Settings", () => {
 
   it("saves the typed client and clears the secret field", async () => {
     const user = userEvent.setup();
-    invokeMock.mockResolvedValueOnce(info({ googleClientConfigured: true }));
+    replies.save_google_client = info({ googleClientConfigured: true });
     render(Settings, { info: info() });
     await user.type(screen.getByLabelText("Client ID"), " 123-abc.apps.googleusercontent.com ");
     await user.type(screen.getByLabelText("Client secret"), "GOCSPX-s3cret");
@@ -52,7 +61,7 @@ describe("Settings", () => {
   it("imports the JSON file Google's console downloads", async () => {
     const user = userEvent.setup();
     const json = '{"installed":{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"x"}}';
-    invokeMock.mockResolvedValueOnce(info({ googleClientConfigured: true }));
+    replies.import_google_client = info({ googleClientConfigured: true });
     render(Settings, { info: info() });
     await user.upload(
       screen.getByLabelText("Client JSON file"),
@@ -64,15 +73,48 @@ describe("Settings", () => {
 
   it("shows why an import was refused and what to do", async () => {
     const user = userEvent.setup();
-    invokeMock.mockRejectedValueOnce({
-      kind: "client_config",
-      message: "This file is a web client; Postern needs a Desktop app client.",
-      fix: "Create an OAuth client ID of type Desktop app and download its JSON.",
-    });
+    replies.import_google_client = {
+      reject: {
+        kind: "client_config",
+        message: "This file is a web client; Postern needs a Desktop app client.",
+        fix: "Create an OAuth client ID of type Desktop app and download its JSON.",
+      },
+    };
     render(Settings, { info: info() });
     await user.upload(screen.getByLabelText("Client JSON file"), new File(["{}"], "web.json"));
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("needs a Desktop app client");
     expect(alert).toHaveTextContent("What to do: Create an OAuth client ID of type Desktop app");
+  });
+
+  it("turns desktop notifications off and keeps the choice", async () => {
+    const user = userEvent.setup();
+    replies.set_notifications = { notifications: false, trayHintShown: false };
+    render(Settings, { info: info() });
+    const toggle = await screen.findByRole("switch", { name: /Tell me on the desktop/ });
+    await vi.waitFor(() => expect(toggle).toBeEnabled());
+    expect(toggle).toBeChecked();
+    await user.click(toggle);
+    expect(invokeMock).toHaveBeenCalledWith("set_notifications", { on: false });
+    await vi.waitFor(() => expect(toggle).not.toBeChecked());
+  });
+
+  it("shows the saved choice: notifications already off stay shown as off", async () => {
+    replies.get_preferences = { notifications: false, trayHintShown: true };
+    render(Settings, { info: info() });
+    const toggle = await screen.findByRole("switch", { name: /Tell me on the desktop/ });
+    await vi.waitFor(() => expect(toggle).not.toBeChecked());
+  });
+
+  it("says why the choice was not saved", async () => {
+    const user = userEvent.setup();
+    replies.set_notifications = {
+      reject: { kind: "storage", message: "cannot write preferences.json: disk full", fix: "Free some space." },
+    };
+    render(Settings, { info: info() });
+    const toggle = await screen.findByRole("switch", { name: /Tell me on the desktop/ });
+    await vi.waitFor(() => expect(toggle).toBeEnabled());
+    await user.click(toggle);
+    expect(await screen.findByRole("alert")).toHaveTextContent("disk full");
   });
 });

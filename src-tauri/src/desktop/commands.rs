@@ -8,6 +8,7 @@ use postern_core::activity::Activity;
 use postern_core::auth::flow::SystemLauncher;
 use postern_core::mail::compose::Draft;
 use postern_core::outbox::OutboxItem;
+use postern_core::preferences::Preferences;
 use postern_core::status::{Account, TokenStatus};
 use postern_core::AppInfo;
 use postern_core::{App, Error, Secret};
@@ -121,4 +122,23 @@ pub async fn import_google_client(app: State<'_, App>, json: String) -> Result<A
 #[tauri::command]
 pub fn open_compose(handle: tauri::AppHandle) -> std::result::Result<(), String> {
     crate::gui::open_compose(&handle).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn get_preferences(prefs: State<'_, crate::notify::Prefs>) -> Preferences {
+    prefs.get()
+}
+
+#[tauri::command]
+pub fn set_notifications(
+    app: State<'_, App>,
+    prefs: State<'_, crate::notify::Prefs>,
+    on: bool,
+) -> Result<Preferences> {
+    let mut p = prefs.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut next = p.clone();
+    next.notifications = on;
+    next.save(&app.settings().config_dir)?;
+    *p = next.clone();
+    Ok(next)
 }

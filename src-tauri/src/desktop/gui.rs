@@ -2,9 +2,9 @@
 
 use postern_core::events::Event;
 use postern_core::App;
-use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
-use crate::{commands, tray};
+use crate::{commands, notify, tray};
 use postern_app::startup;
 
 /// The quick-compose window's label (capabilities/compose.json grants it only what it uses).
@@ -16,11 +16,17 @@ pub fn run() -> i32 {
         eprintln!("postern: {why}");
         return 1;
     }
-    let result = tauri::Builder::default()
+    let built = tauri::Builder::default()
         // First: a second launch hands over to the first here, before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
             show_main(handle);
         }))
+        .plugin(tauri_plugin_notification::init())
+        .on_window_event(|window, event| {
+            if window.label() == MAIN_LABEL && matches!(event, WindowEvent::CloseRequested { .. }) {
+                tray::on_main_closing(window.app_handle());
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_accounts,
@@ -40,6 +46,8 @@ pub fn run() -> i32 {
             commands::save_google_client,
             commands::import_google_client,
             commands::open_compose,
+            commands::get_preferences,
+            commands::set_notifications,
         ])
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();
@@ -58,6 +66,7 @@ pub fn run() -> i32 {
             // The sandbox lives as long as the app; dropping it stops its servers.
             tauri_app.manage(SandboxHandle(std::sync::Mutex::new(sandbox)));
             tauri_app.manage(app.clone());
+            notify::manage_prefs(&handle, &app);
             tray::install(&handle)?;
             forward_events(&handle, &app);
             // Core's background work (refresh timer, outbox worker) runs on Tauri's runtime.
@@ -65,14 +74,27 @@ pub fn run() -> i32 {
             app.start_background();
             Ok(())
         })
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => 0,
+        .build(tauri::generate_context!());
+    let tauri_app = match built {
+        Ok(app) => app,
         Err(e) => {
             eprintln!("postern: could not start: {e}");
-            1
+            return 1;
         }
-    }
+    };
+    tauri_app.run(|handle, event| {
+        // The last window closed (not Quit, which gives an exit code): stay in the tray when
+        // there is one to come back from. The window itself is gone, and its web process too.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            if tray::keeps_running(handle) {
+                api.prevent_exit();
+            }
+        }
+    });
+    0
 }
 
 /// Postern could not start (the keychain locked or missing, say): the main window says why and
@@ -96,12 +118,33 @@ fn show_failed_start(handle: &AppHandle, why: &postern_core::Explanation) {
 /// Keeps the in-process sandbox of sandbox mode alive while the app runs.
 struct SandboxHandle(#[allow(dead_code)] std::sync::Mutex<Option<postern_sandbox::Sandbox>>);
 
-/// Brings the main window to the front (a second launch, the tray's "Open Postern").
+/// The main window's label (tauri.conf.json).
+pub const MAIN_LABEL: &str = "main";
+
+/// Brings the main window to the front (a second launch, the tray's "Open Postern"), creating
+/// it again when it was closed to the tray.
 pub fn show_main(handle: &AppHandle) {
-    if let Some(window) = handle.get_webview_window("main") {
+    if let Some(window) = handle.get_webview_window(MAIN_LABEL) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+        return;
+    }
+    let config = handle
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == MAIN_LABEL)
+        .cloned();
+    let built = config
+        .ok_or(tauri::Error::WindowNotFound)
+        .and_then(|c| WebviewWindowBuilder::from_config(handle, &c)?.build());
+    match built {
+        Ok(window) => {
+            let _ = window.set_focus();
+        }
+        Err(e) => eprintln!("postern: could not open the window again: {e}"),
     }
 }
 
@@ -127,7 +170,9 @@ pub fn open_compose(handle: &AppHandle) -> tauri::Result<()> {
 fn forward_events(handle: &AppHandle, app: &App) {
     let mut events = app.subscribe();
     let handle = handle.clone();
+    let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        let mut notices = notify::seeded(&app).await;
         loop {
             let event = match events.recv().await {
                 Ok(event) => event,
@@ -136,6 +181,7 @@ fn forward_events(handle: &AppHandle, app: &App) {
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             };
             tray::on_event(&handle, &event);
+            notify::on_event(&handle, &mut notices, &event);
             let _ = match &event {
                 Event::Status(s) => handle.emit("postern://status", s),
                 Event::Accounts(a) => handle.emit("postern://accounts", a),

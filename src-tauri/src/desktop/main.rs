@@ -7,6 +7,7 @@
 
 mod commands;
 mod gui;
+mod notify;
 mod tray;
 
 fn main() {

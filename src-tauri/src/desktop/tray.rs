@@ -1,27 +1,42 @@
-//! The tray icon: quick compose, open the window, revoke-and-reauthorize per account, quit.
-//! The icon turns to its "attention" variant while any account needs the person.
+//! The tray icon and its menu: per account its state and Revoke & reauthorize; then Quick
+//! compose, Open Postern, Quit. The icon turns to its "attention" variant while any account
+//! needs the person. Closing the main window leaves Postern here, when a tray host exists.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use postern_core::auth::flow::SystemLauncher;
 use postern_core::events::Event;
+use postern_core::preferences::Preferences;
+use postern_core::status::TokenStatus;
 use postern_core::App;
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::gui;
+use crate::{gui, notify};
 
 const TRAY_ID: &str = "postern";
 const REAUTH_PREFIX: &str = "reauth:";
 /// States in which an account cannot send until the person acts.
 const NEEDS_ATTENTION: &[&str] = &["revoked", "scope_missing", "error", "expired"];
+/// The name a tray host (the StatusNotifierItem watcher) owns on the session bus.
+const TRAY_HOST: &str = "org.kde.StatusNotifierWatcher";
+
+/// One account as the menu shows it.
+#[derive(Clone)]
+struct Row {
+    state: String,
+    headline: String,
+}
 
 /// What the tray knows: each account's state, by address.
 #[derive(Default)]
 struct TrayState {
-    accounts: Mutex<BTreeMap<String, String>>,
+    accounts: Mutex<BTreeMap<String, Row>>,
+    /// Whether "no tray host" was already said.
+    absence_reported: AtomicBool,
 }
 
 fn icon(attention: bool) -> tauri::Result<Image<'static>> {
@@ -32,6 +47,27 @@ fn icon(attention: bool) -> tauri::Result<Image<'static>> {
     }
 }
 
+/// Whether a tray host is on the session bus now (desktops add and remove them at run time).
+fn host_present() -> bool {
+    let ask = || -> zbus::Result<bool> {
+        let bus = zbus::blocking::Connection::session()?;
+        let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
+        Ok(dbus.name_has_owner(TRAY_HOST.try_into()?)?)
+    };
+    ask().unwrap_or(false)
+}
+
+/// Says once, in plain words, that there is no tray to live in.
+fn report_absent_host(handle: &AppHandle) {
+    let state = handle.state::<Arc<TrayState>>();
+    if !state.absence_reported.swap(true, Ordering::SeqCst) {
+        eprintln!(
+            "postern: no system tray was found on this desktop, so Postern shows no tray icon. \
+             Everything works from the window; closing the window quits Postern."
+        );
+    }
+}
+
 /// Installs the tray icon. On desktops without a tray the app works the same from its window.
 pub fn install(handle: &AppHandle) -> tauri::Result<()> {
     handle.manage(Arc::new(TrayState::default()));
@@ -39,9 +75,13 @@ pub fn install(handle: &AppHandle) -> tauri::Result<()> {
     tauri::tray::TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(false)?)
         .tooltip("Postern")
+        .title("Postern")
         .menu(&menu)
         .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
         .build(handle)?;
+    if !host_present() {
+        report_absent_host(handle);
+    }
     // Core publishes changes only: start from the stored accounts, so that an account revoked
     // before this launch shows in the menu and on the icon without waiting for a change.
     if let Some(app) = handle.try_state::<App>() {
@@ -52,27 +92,115 @@ pub fn install(handle: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, String>) -> tauri::Result<Menu<Wry>> {
-    let compose = MenuItem::with_id(handle, "compose", "Quick compose…", true, None::<&str>)?;
-    let open = MenuItem::with_id(handle, "open", "Open Postern", true, None::<&str>)?;
-    let reauth = Submenu::with_id(
-        handle,
-        "reauth",
-        "Revoke and reauthorize",
-        !accounts.is_empty(),
-    )?;
-    for (address, state) in accounts {
-        let label = if NEEDS_ATTENTION.contains(&state.as_str()) {
-            format!("{address} (needs you)")
-        } else {
-            address.clone()
-        };
-        let id = format!("{REAUTH_PREFIX}{address}");
-        reauth.append(&MenuItem::with_id(handle, id, label, true, None::<&str>)?)?;
+/// Whether Postern stays running once its last window closed: only when it started (a failed
+/// start has nothing to keep) and a tray host is there to bring the window back from.
+pub fn keeps_running(handle: &AppHandle) -> bool {
+    if handle.try_state::<App>().is_none() {
+        return false;
     }
-    let separator = PredefinedMenuItem::separator(handle)?;
-    let quit = MenuItem::with_id(handle, "quit", "Quit Postern", true, None::<&str>)?;
-    Menu::with_items(handle, &[&compose, &open, &reauth, &separator, &quit])
+    if host_present() {
+        return true;
+    }
+    report_absent_host(handle);
+    false
+}
+
+/// The main window is about to close: the first time Postern stays in the tray, say so once.
+pub fn on_main_closing(handle: &AppHandle) {
+    let (Some(app), Some(prefs)) = (
+        handle.try_state::<App>(),
+        handle.try_state::<notify::Prefs>(),
+    ) else {
+        return;
+    };
+    if prefs.get().tray_hint_shown || !keeps_running(handle) {
+        return;
+    }
+    notify::send(
+        handle,
+        "Postern keeps running in the tray",
+        "Mail still goes out and you are told when an account needs you. Open Postern from the \
+         tray icon or by starting it again; to stop it, choose Quit Postern in the tray menu.",
+    );
+    let mut p = prefs.0.lock().unwrap_or_else(|e| e.into_inner());
+    let next = Preferences {
+        tray_hint_shown: true,
+        ..p.clone()
+    };
+    if let Err(e) = next.save(&app.settings().config_dir) {
+        eprintln!("postern: {e}");
+    }
+    *p = next;
+}
+
+/// Words for a state in the menu.
+fn state_words(state: &str) -> &'static str {
+    match state {
+        "valid" => "valid",
+        "expiring" => "expiring soon",
+        "expired" => "expired (refreshes on next use)",
+        "refreshing" => "refreshing",
+        "revoked" => "revoked — needs you",
+        "scope_missing" => "Gmail access missing — needs you",
+        "error" => "refresh failing — needs you",
+        _ => "unknown",
+    }
+}
+
+fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Result<Menu<Wry>> {
+    let mut rows: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    for (address, row) in accounts {
+        let label = format!("{address}: {}", state_words(&row.state));
+        let headline = MenuItem::with_id(
+            handle,
+            format!("state:{address}"),
+            &row.headline,
+            false,
+            None::<&str>,
+        )?;
+        let reauth = MenuItem::with_id(
+            handle,
+            format!("{REAUTH_PREFIX}{address}"),
+            "Revoke & reauthorize…",
+            true,
+            None::<&str>,
+        )?;
+        let sub = Submenu::with_id_and_items(
+            handle,
+            format!("account:{address}"),
+            label,
+            true,
+            &[&headline, &reauth],
+        )?;
+        rows.push(Box::new(sub));
+    }
+    if !accounts.is_empty() {
+        rows.push(Box::new(PredefinedMenuItem::separator(handle)?));
+    }
+    rows.push(Box::new(MenuItem::with_id(
+        handle,
+        "compose",
+        "Quick compose…",
+        true,
+        None::<&str>,
+    )?));
+    rows.push(Box::new(MenuItem::with_id(
+        handle,
+        "open",
+        "Open Postern",
+        true,
+        None::<&str>,
+    )?));
+    rows.push(Box::new(PredefinedMenuItem::separator(handle)?));
+    rows.push(Box::new(MenuItem::with_id(
+        handle,
+        "quit",
+        "Quit Postern",
+        true,
+        None::<&str>,
+    )?));
+    let refs: Vec<&dyn IsMenuItem<Wry>> = rows.iter().map(|b| b.as_ref()).collect();
+    Menu::with_items(handle, &refs)
 }
 
 fn on_menu(handle: &AppHandle, id: &str) {
@@ -105,6 +233,13 @@ fn revoke_and_reauthorize(handle: &AppHandle, address: String) {
     });
 }
 
+fn row(s: &TokenStatus) -> Row {
+    Row {
+        state: state_name(&s.state),
+        headline: s.headline.clone(),
+    }
+}
+
 /// Keeps the menu's accounts and the icon's attention state in step with core.
 pub fn on_event(handle: &AppHandle, event: &Event) {
     let state = handle.state::<Arc<TrayState>>().inner().clone();
@@ -114,11 +249,11 @@ pub fn on_event(handle: &AppHandle, event: &Event) {
             Event::Accounts(list) => {
                 accounts.clear();
                 for a in list {
-                    accounts.insert(a.address.clone(), state_name(&a.status.state));
+                    accounts.insert(a.address.clone(), row(&a.status));
                 }
             }
             Event::Status(s) => {
-                accounts.insert(s.address.clone(), state_name(&s.state));
+                accounts.insert(s.address.clone(), row(s));
             }
             _ => return,
         }
@@ -129,7 +264,7 @@ pub fn on_event(handle: &AppHandle, event: &Event) {
     };
     let attention = snapshot
         .values()
-        .any(|s| NEEDS_ATTENTION.contains(&s.as_str()));
+        .any(|r| NEEDS_ATTENTION.contains(&r.state.as_str()));
     if let Ok(image) = icon(attention) {
         let _ = tray.set_icon(Some(image));
     }

@@ -146,6 +146,11 @@ export const saveGoogleClient = (clientId: string, clientSecret: string) =>
 export const importGoogleClient = (json: string) => call<AppInfo>("import_google_client", { json });
 export const openCompose = () => call<null>("open_compose");
 
+/** The person's choices kept by Postern (preferences.json). */
+export type Preferences = { notifications: boolean; trayHintShown: boolean };
+export const getPreferences = () => call<Preferences>("get_preferences");
+export const setNotifications = (on: boolean) => call<Preferences>("set_notifications", { on });
+
 /** Event names and their payloads. */
 export const EVENTS = {
   status: "postern://status",

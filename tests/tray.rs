@@ -1,0 +1,329 @@
+//! Postern living in the tray, in the private desktop: the test plays the desktop's tray host
+//! (tests/common/tray_host.rs) and reads the notification server (dunst) the harness runs.
+//! Closing the window leaves Postern in the tray with no web process; a second launch brings
+//! the window and the same accounts back; a revocation is told with its cause and turns the icon
+//! to attention; the tray's own menu reauthorizes, opens quick compose and quits.
+
+mod common;
+#[path = "gui_flow/journey.rs"]
+mod journey;
+#[path = "gui_flow/leaks.rs"]
+mod leaks;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::app_binary;
+use common::browser::Consent;
+use common::desktop::{self, alive, app_pid, descendants};
+use common::tray_host::{labels, TrayHost};
+use fantoccini::Locator;
+use journey::{sandbox_base, Journey};
+
+const MAIN_TITLE: &str = "Postern";
+
+/// Waits until `check` holds, or fails saying `what`.
+async fn until(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !check() {
+        assert!(Instant::now() < deadline, "{what} (waited {within:?})");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn web_processes(pid: u32) -> Vec<String> {
+    descendants(pid)
+        .into_iter()
+        .filter(|c| c.starts_with("WebKitWebProces"))
+        .collect()
+}
+
+/// Starts Postern a second time with the same folders; it hands over to the first and exits.
+async fn second_launch(j: &Journey) {
+    let mut second = Command::new(app_binary())
+        .envs(j.app.dirs.env())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = second.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the second launch kept running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "second launch: {status}");
+}
+
+/// Switches the WebDriver session to the window that is not `except` (a new one), waiting for it.
+async fn switch_to_new_window(j: &Journey, except: Option<&fantoccini::wd::WindowHandle>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let handles = j.app.client.windows().await.unwrap_or_default();
+        if let Some(h) = handles.into_iter().find(|h| Some(h) != except) {
+            j.app.client.switch_to_window(h).await.unwrap();
+            return;
+        }
+        assert!(Instant::now() < deadline, "no new window appeared");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_the_window_keeps_postern_in_the_tray_without_a_web_process_until_launched_again() {
+    let host = TrayHost::start().await;
+    let j = Journey::start().await;
+    let me = "pat@example.com";
+    j.add_account(&Consent::allow(me), "tray-close-authorizing")
+        .await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "valid")
+        .await;
+    let item = host.item(Duration::from_secs(30)).await;
+    let pid = app_pid(&j.app.dirs.data()).expect("the app's process");
+    assert!(
+        !web_processes(pid).is_empty(),
+        "a window has its web process"
+    );
+
+    // The person closes the window (×): it is destroyed, Postern stays.
+    let main = j.app.client.window().await.unwrap();
+    desktop::close_window(MAIN_TITLE);
+    until(
+        "the main window is destroyed",
+        Duration::from_secs(20),
+        || !desktop::window_exists(MAIN_TITLE),
+    )
+    .await;
+    until(
+        "no WebKitWebProcess is left once no window is open",
+        Duration::from_secs(20),
+        || web_processes(pid).is_empty(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(alive(pid), "Postern quit instead of staying in the tray");
+    let still: Vec<String> = descendants(pid);
+    assert!(
+        web_processes(pid).is_empty(),
+        "a web process came back: {still:?}"
+    );
+    // Told once, with how to quit.
+    let hint =
+        desktop::wait_notification("keeps running in the tray", Duration::from_secs(10)).await;
+    assert!(hint.body.contains("Quit Postern"), "{hint:?}");
+    // The tray still answers.
+    let menu = host.menu(&item).await;
+    assert!(menu.find("Open Postern").is_some(), "{:?}", labels(&menu));
+
+    // A second launch creates the window again, with the same account.
+    second_launch(&j).await;
+    switch_to_new_window(&j, Some(&main)).await;
+    let row = j
+        .text(&format!(
+            "[data-testid=account-item][data-address=\"{me}\"]"
+        ))
+        .await;
+    assert!(row.contains("Valid"), "the account after reopening: {row}");
+    assert!(
+        !web_processes(pid).is_empty(),
+        "the new window has a web process"
+    );
+    assert_eq!(app_pid(&j.app.dirs.data()), Some(pid), "the same process");
+    j.app.screenshot("tray-reopened").await;
+
+    // Closed a second time: no second hint.
+    desktop::close_window(MAIN_TITLE);
+    until(
+        "the main window is destroyed again",
+        Duration::from_secs(20),
+        || !desktop::window_exists(MAIN_TITLE),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let hints = desktop::notifications()
+        .into_iter()
+        .filter(|n| n.summary.contains("keeps running in the tray"))
+        .count();
+    assert_eq!(hints, 1, "the tray hint is given once");
+
+    // Quit in the tray menu ends the process.
+    host.click(&item, "Quit Postern").await;
+    until("Quit ends Postern", Duration::from_secs(20), || !alive(pid)).await;
+}
+
+/// The picture the tray host is told to show, as RGBA pixels (libappindicator hands it over as
+/// a PNG file named in IconName).
+async fn tray_pixels(host: &TrayHost, item: &(String, String)) -> Vec<u8> {
+    let name: String = host
+        .item_property(item, "IconName")
+        .await
+        .try_into()
+        .unwrap();
+    let theme: String = host
+        .item_property(item, "IconThemePath")
+        .await
+        .try_into()
+        .unwrap_or_default();
+    let mut path = std::path::PathBuf::from(&name);
+    if !path.is_absolute() {
+        path = std::path::Path::new(&theme).join(format!("{name}.png"));
+    }
+    pixels(&std::fs::read(&path).unwrap_or_else(|e| panic!("the tray icon {path:?}: {e}")))
+}
+
+fn pixels(png_bytes: &[u8]) -> Vec<u8> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    buf
+}
+
+fn icon_pixels(file: &str) -> Vec<u8> {
+    pixels(
+        &std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("icons")
+                .join(file),
+        )
+        .unwrap(),
+    )
+}
+
+/// Waits until the tray shows the icon `file` from icons/.
+async fn until_tray_icon(host: &TrayHost, item: &(String, String), file: &str) {
+    let want = icon_pixels(file);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tray_pixels(host, item).await != want {
+        assert!(
+            Instant::now() < deadline,
+            "the tray icon is not {file} after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it() {
+    let host = TrayHost::start().await;
+    let j = Journey::start().await;
+    let me = "sam@example.org";
+    let url = j
+        .add_account(&Consent::allow(me), "tray-revoke-authorizing")
+        .await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "valid")
+        .await;
+    let item = host.item(Duration::from_secs(30)).await;
+    until_tray_icon(&host, &item, "tray.png").await;
+    let menu = host.menu(&item).await;
+    let row = menu
+        .find(me)
+        .unwrap_or_else(|| panic!("no row for {me}: {:?}", labels(&menu)));
+    assert!(row.label.ends_with(": valid"), "{}", row.label);
+    assert!(
+        row.find("Revoke & reauthorize").is_some(),
+        "{:?}",
+        labels(&menu)
+    );
+
+    // Google's side ends the grant (the person removed access in their account).
+    let base = sandbox_base(&url);
+    let revoked = reqwest::Client::new()
+        .post(format!("{base}/admin/revoke"))
+        .json(&serde_json::json!({ "email": me }))
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    // Postern finds out at its next use of the grant.
+    j.click("[data-testid=action-refresh]").await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "revoked")
+        .await;
+
+    let told =
+        desktop::wait_notification(&format!("{me} can no longer send"), Duration::from_secs(20))
+            .await;
+    assert!(
+        told.body
+            .contains("Access was removed in your Google Account"),
+        "the notification gives the cause: {told:?}"
+    );
+    assert!(
+        told.body.contains("Authorize the account again"),
+        "and what to do: {told:?}"
+    );
+    until_tray_icon(&host, &item, "tray-attention.png").await;
+    let menu = host.menu(&item).await;
+    let row = menu.find(me).unwrap();
+    assert!(row.label.contains("revoked — needs you"), "{}", row.label);
+    j.app.screenshot("tray-revoked-window").await;
+
+    // Revoke & reauthorize from the tray: the browser's consent, then valid and a calm icon.
+    host.click(&item, "Revoke & reauthorize").await;
+    j.consent(&Consent::allow(me), "tray-reauthorizing").await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "valid")
+        .await;
+    until_tray_icon(&host, &item, "tray.png").await;
+    let menu = host.menu(&item).await;
+    assert!(
+        menu.find(me).unwrap().label.ends_with(": valid"),
+        "{:?}",
+        labels(&menu)
+    );
+    // The person's own revoke on the way is not announced.
+    let again = desktop::notifications()
+        .into_iter()
+        .filter(|n| n.summary.contains("can no longer send"))
+        .count();
+    assert_eq!(again, 1, "one notice for the one revocation");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quick_compose_from_the_tray_sends_a_message_that_arrives() {
+    let host = TrayHost::start().await;
+    let j = Journey::start().await;
+    let me = "pat@example.com";
+    let url = j
+        .add_account(&Consent::allow(me), "tray-compose-authorizing")
+        .await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "valid")
+        .await;
+    let item = host.item(Duration::from_secs(30)).await;
+    let main = j.app.client.window().await.unwrap();
+
+    host.click(&item, "Quick compose").await;
+    switch_to_new_window(&j, Some(&main)).await;
+    j.find("[data-testid=quick-compose]").await;
+    j.type_into("#quick-to", "friend@example.net").await;
+    j.type_into("#quick-subject", "From the tray").await;
+    j.type_into("#quick-text", "Two clicks away.").await;
+    j.app.screenshot("tray-quick-compose").await;
+    j.click("[data-testid=compose-send]").await;
+    let queued = j.text("[data-testid=compose-queued]").await;
+    assert!(queued.contains("From the tray"), "{queued}");
+
+    let base = sandbox_base(&url);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let got = loop {
+        let mailbox: serde_json::Value = reqwest::get(format!("{base}/admin/mailbox"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(m) = mailbox.as_array().and_then(|a| a.first()).cloned() {
+            break m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing arrived in the sandbox mailbox"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(got["subject"], "From the tray", "{got}");
+    assert_eq!(got["account"], me);
+}
