@@ -88,6 +88,15 @@ fn top_level_windows_named(title: &str) -> (impl Connection, Vec<Window>) {
     (conn, found)
 }
 
+/// Every top-level window: its title and whether it is mapped (for failure messages).
+pub fn window_list() -> String {
+    let out = Command::new("xwininfo")
+        .args(["-root", "-children"])
+        .output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 /// Whether a top-level window with this exact title exists.
 pub fn window_exists(title: &str) -> bool {
     !top_level_windows_named(title).1.is_empty()
@@ -188,4 +197,65 @@ pub fn alive(pid: u32) -> bool {
             .unwrap_or("")
             .trim_start()
             .starts_with('Z')
+}
+
+/// Saves the whole X screen (windows, and the notifications dunst shows on it) as
+/// target/screenshots/NAME.png and returns its path.
+pub fn screenshot_screen(name: &str) -> std::path::PathBuf {
+    use x11rb::protocol::xproto::ImageFormat;
+    let (conn, screen) = x11rb::connect(None).expect("connect to the X server");
+    let root = &conn.setup().roots[screen];
+    let (w, h) = (root.width_in_pixels, root.height_in_pixels);
+    let image = conn
+        .get_image(ImageFormat::Z_PIXMAP, root.root, 0, 0, w, h, !0)
+        .unwrap()
+        .reply()
+        .expect("the X server hands over the screen");
+    assert_eq!(
+        image.depth, 24,
+        "a 24-bit screen (scripts/with-desktop starts one)"
+    );
+    // 32 bits per pixel, blue first on this little-endian server.
+    let rgb: Vec<u8> = image
+        .data
+        .chunks_exact(4)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    let path = super::screenshot_dir().join(format!("{name}.png"));
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut encoder = png::Encoder::new(file, u32::from(w), u32::from(h));
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&rgb)
+        .unwrap();
+    path
+}
+
+/// Waits until dunst shows a notification on the screen, then saves the screen as NAME.png.
+pub async fn screenshot_shown_notification(name: &str) -> std::path::PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = Command::new("dunstctl")
+            .args(["count", "displayed"])
+            .output()
+            .unwrap();
+        let shown: u32 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        if shown > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "dunst showed no notification within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let it draw.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    screenshot_screen(name)
 }

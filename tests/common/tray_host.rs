@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
-use zbus::zvariant::{OwnedValue, Structure, Value};
+use zbus::zvariant::{OwnedValue, Value};
 
 const WATCHER: &str = "org.kde.StatusNotifierWatcher";
 
@@ -102,21 +102,30 @@ impl TrayHost {
     /// Claims the watcher's name; fails when another host has it.
     pub async fn start() -> TrayHost {
         let items: Items = Arc::default();
-        let conn = zbus::connection::Builder::session()
-            .unwrap()
-            .name(WATCHER)
-            .unwrap()
-            .serve_at(
-                "/StatusNotifierWatcher",
-                Watcher {
-                    items: items.clone(),
-                },
-            )
-            .unwrap()
-            .build()
-            .await
-            .expect("own org.kde.StatusNotifierWatcher on the private session bus");
-        TrayHost { conn, items }
+        // The previous test's host may still be letting go of the name: retry for a moment.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let built = zbus::connection::Builder::session()
+                .unwrap()
+                .name(WATCHER)
+                .unwrap()
+                .serve_at(
+                    "/StatusNotifierWatcher",
+                    Watcher {
+                        items: items.clone(),
+                    },
+                )
+                .unwrap()
+                .build()
+                .await;
+            match built {
+                Ok(conn) => return TrayHost { conn, items },
+                Err(e) if Instant::now() > deadline => {
+                    panic!("could not own {WATCHER} on the private session bus: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
     }
 
     /// Waits for the app's item to register; returns (bus name, object path).
@@ -164,11 +173,11 @@ impl TrayHost {
         let proxy = self.menu_proxy(item).await;
         // Menus are built lazily by some toolkits: say they are about to be shown first.
         let _: Result<bool, _> = proxy.call("AboutToShow", &(0i32,)).await;
-        let (_revision, layout): (u32, Structure<'_>) = proxy
+        let (_revision, (id, props, children)): (u32, Layout) = proxy
             .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
             .await
             .expect("GetLayout");
-        entry(&Value::Structure(layout))
+        make_entry(id, &props, children.iter().map(|c| entry(c)).collect())
     }
 
     /// Clicks the entry whose label contains `text`, as a person would in the panel.
@@ -192,6 +201,31 @@ pub fn labels(menu: &MenuEntry) -> Vec<String> {
     menu.flatten().iter().map(|e| e.label.clone()).collect()
 }
 
+/// A dbusmenu layout entry: id, properties, children (each a variant holding an entry).
+type Layout = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
+fn make_entry(id: i32, props: &HashMap<String, OwnedValue>, children: Vec<MenuEntry>) -> MenuEntry {
+    let label = props
+        .get("label")
+        .and_then(|v| String::try_from(v.try_clone().unwrap()).ok())
+        .unwrap_or_default();
+    // dbusmenu labels mark a mnemonic with _ and write the character itself as __.
+    let label = label
+        .replace("__", "\u{0}")
+        .replace('_', "")
+        .replace('\u{0}', "_");
+    let enabled = props
+        .get("enabled")
+        .and_then(|v| bool::try_from(v.try_clone().unwrap()).ok())
+        .unwrap_or(true);
+    MenuEntry {
+        id,
+        label,
+        enabled,
+        children,
+    }
+}
+
 fn entry(v: &Value<'_>) -> MenuEntry {
     let v = match v {
         Value::Value(inner) => inner.as_ref(),
@@ -209,23 +243,9 @@ fn entry(v: &Value<'_>) -> MenuEntry {
         Value::Dict(d) => d.try_clone().unwrap().try_into().unwrap(),
         other => panic!("entry properties {other:?}"),
     };
-    let label = props
-        .get("label")
-        .and_then(|v| String::try_from(v.try_clone().unwrap()).ok())
-        .unwrap_or_default()
-        .replace('_', "");
-    let enabled = props
-        .get("enabled")
-        .and_then(|v| bool::try_from(v.try_clone().unwrap()).ok())
-        .unwrap_or(true);
     let children = match &fields[2] {
         Value::Array(a) => a.iter().map(entry).collect(),
         other => panic!("entry children {other:?}"),
     };
-    MenuEntry {
-        id,
-        label,
-        enabled,
-        children,
-    }
+    make_entry(id, &props, children)
 }

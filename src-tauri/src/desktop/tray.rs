@@ -161,7 +161,8 @@ fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Re
         let reauth = MenuItem::with_id(
             handle,
             format!("{REAUTH_PREFIX}{address}"),
-            "Revoke & reauthorize…",
+            // (A single & marks a mnemonic in menu labels; && is the character itself.)
+            "Revoke && reauthorize…",
             true,
             None::<&str>,
         )?;
