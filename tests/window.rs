@@ -173,3 +173,71 @@ async fn without_a_keychain_the_window_says_why_and_what_to_do() {
     app.screenshot("startup-error").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_survives_quitting_and_starting_again() {
+    use fantoccini::Locator;
+    let app = AppWindow::launch().await;
+    app.client
+        .find(Locator::Css("[data-testid=tab-write]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let subject = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#compose-subject"))
+        .await
+        .unwrap();
+    subject.send_keys("Thoughts for Monday").await.unwrap();
+    app.client
+        .find(Locator::Css("#compose-text"))
+        .await
+        .unwrap()
+        .send_keys("Not finished yet")
+        .await
+        .unwrap();
+    // Stopped as a logout stops it: the process ends with the window open.
+    let _dirs = app.quit().await;
+
+    let again = AppWindow::launch().await;
+    again
+        .client
+        .find(Locator::Css("[data-testid=tab-write]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let subject = again
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#compose-subject"))
+        .await
+        .unwrap();
+    assert_eq!(
+        subject.prop("value").await.unwrap().as_deref(),
+        Some("Thoughts for Monday")
+    );
+    let text = again
+        .client
+        .find(Locator::Css("#compose-text"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text.prop("value").await.unwrap().as_deref(),
+        Some("Not finished yet")
+    );
+    again.screenshot("draft-after-restart").await;
+    // Leave no draft for the suites that run after this one in the same desktop.
+    again
+        .client
+        .execute("localStorage.clear()", vec![])
+        .await
+        .unwrap();
+    again.close().await;
+}
