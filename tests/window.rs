@@ -241,3 +241,48 @@ async fn a_draft_survives_quitting_and_starting_again() {
         .unwrap();
     again.close().await;
 }
+
+/// The body's background as the page computes it, and whether the page sees a dark system.
+async fn theme_of(app: &AppWindow) -> (bool, String) {
+    let dark = app
+        .client
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bg = app
+        .client
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        dark.as_bool().unwrap(),
+        bg.as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_window_follows_the_systems_light_or_dark_theme() {
+    let light = AppWindow::launch().await;
+    assert_eq!(light.text_of("#app-title").await, "Postern");
+    let (dark, bg) = theme_of(&light).await;
+    assert!(!dark, "a light system reads as light");
+    assert_eq!(bg, "rgb(246, 241, 231)", "the cream paper");
+    light.screenshot("theme-light").await;
+    light.close().await;
+
+    // A person's dark GTK theme (GTK_THEME=Adwaita:dark here) reaches the page as
+    // prefers-color-scheme: dark.
+    let night = AppWindow::launch_with(|_| vec![("GTK_THEME".into(), "Adwaita:dark".into())]).await;
+    assert_eq!(night.text_of("#app-title").await, "Postern");
+    let (dark, bg) = theme_of(&night).await;
+    assert!(dark, "a dark system reads as dark");
+    assert_eq!(bg, "rgb(21, 25, 27)", "the dark slate");
+    night.screenshot("theme-dark").await;
+    night.close().await;
+}
