@@ -21,6 +21,8 @@ const COMMANDS: &[&str] = &[
     "open_compose",
     "get_preferences",
     "set_notifications",
+    "get_autostart",
+    "set_autostart",
 ];
 
 fn main() {

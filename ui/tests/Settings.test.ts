@@ -17,7 +17,7 @@ let replies: Record<string, unknown>;
 
 beforeEach(() => {
   invokeMock.mockReset();
-  replies = { get_preferences: { notifications: true, trayHintShown: false } };
+  replies = { get_preferences: { notifications: true, trayHintShown: false }, get_autostart: false };
   invokeMock.mockImplementation(async (cmd: string) => {
     const reply = replies[cmd] as { reject?: unknown } | undefined;
     if (reply && typeof reply === "object" && "reject" in reply) throw reply.reject;
@@ -116,5 +116,30 @@ describe("Settings", () => {
     await vi.waitFor(() => expect(toggle).toBeEnabled());
     await user.click(toggle);
     expect(await screen.findByRole("alert")).toHaveTextContent("disk full");
+  });
+
+  it("starting at login is off by default and turns on", async () => {
+    const user = userEvent.setup();
+    replies.set_autostart = true;
+    render(Settings, { info: info() });
+    const toggle = await screen.findByRole("switch", { name: "Start Postern when I log in" });
+    await vi.waitFor(() => expect(toggle).toBeEnabled());
+    expect(toggle).not.toBeChecked();
+    await user.click(toggle);
+    expect(invokeMock).toHaveBeenCalledWith("set_autostart", { on: true });
+    await vi.waitFor(() => expect(toggle).toBeChecked());
+  });
+
+  it("a refused autostart change says why and shows the switch as it really is", async () => {
+    const user = userEvent.setup();
+    replies.set_autostart = {
+      reject: { kind: "storage", message: "cannot change ~/.config/autostart: read-only", fix: "" },
+    };
+    render(Settings, { info: info() });
+    const toggle = await screen.findByRole("switch", { name: "Start Postern when I log in" });
+    await vi.waitFor(() => expect(toggle).toBeEnabled());
+    await user.click(toggle);
+    expect(await screen.findByRole("alert")).toHaveTextContent("read-only");
+    expect(toggle).not.toBeChecked();
   });
 });

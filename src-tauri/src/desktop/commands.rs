@@ -142,3 +142,21 @@ pub fn set_notifications(
     *p = next.clone();
     Ok(next)
 }
+
+#[tauri::command]
+pub fn get_autostart() -> bool {
+    crate::autostart::dir().is_some_and(|d| crate::autostart::enabled_in(&d))
+}
+
+#[tauri::command]
+pub fn set_autostart(on: bool) -> Result<bool> {
+    let dir = crate::autostart::dir().ok_or_else(|| Error::Storage {
+        why: "no home folder was found for the autostart entry; set HOME or XDG_CONFIG_HOME".into(),
+    })?;
+    crate::autostart::set_in(&dir, on, &crate::autostart::program()).map_err(|e| {
+        Error::Storage {
+            why: format!("cannot change {}: {e}", dir.display()),
+        }
+    })?;
+    Ok(on)
+}

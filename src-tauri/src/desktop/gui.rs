@@ -48,6 +48,8 @@ pub fn run() -> i32 {
             commands::open_compose,
             commands::get_preferences,
             commands::set_notifications,
+            commands::get_autostart,
+            commands::set_autostart,
         ])
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();

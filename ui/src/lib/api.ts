@@ -150,6 +150,9 @@ export const openCompose = () => call<null>("open_compose");
 export type Preferences = { notifications: boolean; trayHintShown: boolean };
 export const getPreferences = () => call<Preferences>("get_preferences");
 export const setNotifications = (on: boolean) => call<Preferences>("set_notifications", { on });
+/** Start at login: an entry in the desktop's autostart folder (XDG), off by default. */
+export const getAutostart = () => call<boolean>("get_autostart");
+export const setAutostart = (on: boolean) => call<boolean>("set_autostart", { on });
 
 /** Event names and their payloads. */
 export const EVENTS = {
