@@ -6,6 +6,7 @@ use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuil
 
 use crate::{commands, notify, tray};
 use postern_app::startup;
+use tauri_plugin_window_state::StateFlags;
 
 /// The quick-compose window's label (capabilities/compose.json grants it only what it uses).
 pub const COMPOSE_LABEL: &str = "compose";
@@ -22,6 +23,12 @@ pub fn run() -> i32 {
             show_main(handle);
         }))
         .plugin(tauri_plugin_notification::init())
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(window_state())
+                .with_denylist(&[COMPOSE_LABEL])
+                .build(),
+        )
         .on_window_event(|window, event| {
             if window.label() == MAIN_LABEL && matches!(event, WindowEvent::CloseRequested { .. }) {
                 tray::on_main_closing(window.app_handle());
@@ -115,6 +122,11 @@ fn show_failed_start(handle: &AppHandle, why: &postern_core::Explanation) {
         .finish();
     url.set_fragment(Some(&format!("/startup-error?{query}")));
     let _ = window.navigate(url);
+}
+
+/// What is remembered of the main window: its size, its place, whether it was maximized.
+fn window_state() -> StateFlags {
+    StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED
 }
 
 /// Keeps the in-process sandbox of sandbox mode alive while the app runs.

@@ -35,6 +35,8 @@ struct Row {
 #[derive(Default)]
 struct TrayState {
     accounts: Mutex<BTreeMap<String, Row>>,
+    /// Whether a tray host is on the session bus (followed by `watch_host`).
+    host: AtomicBool,
     /// Whether "no tray host" was already said.
     absence_reported: AtomicBool,
 }
@@ -47,14 +49,39 @@ fn icon(attention: bool) -> tauri::Result<Image<'static>> {
     }
 }
 
-/// Whether a tray host is on the session bus now (desktops add and remove them at run time).
-fn host_present() -> bool {
-    let ask = || -> zbus::Result<bool> {
-        let bus = zbus::blocking::Connection::session()?;
-        let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
-        Ok(dbus.name_has_owner(TRAY_HOST.try_into()?)?)
-    };
-    ask().unwrap_or(false)
+/// Follows, on its own thread, whether a tray host is on the session bus (desktops start and
+/// stop them at run time), so that the window's close never waits for D-Bus.
+fn watch_host(handle: &AppHandle) {
+    let handle = handle.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tray-host".into())
+        .spawn(move || {
+            let state = handle.state::<Arc<TrayState>>().inner().clone();
+            let follow = || -> zbus::Result<()> {
+                let bus = zbus::blocking::Connection::session()?;
+                let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
+                // Listening first, then asking: a host that comes in between is not missed.
+                let changes = dbus.receive_name_owner_changed_with_args(&[(0, TRAY_HOST)])?;
+                let present = dbus.name_has_owner(TRAY_HOST.try_into()?)?;
+                state.host.store(present, Ordering::SeqCst);
+                if !present {
+                    report_absent_host(&handle);
+                }
+                for change in changes {
+                    let owner = change.args()?.new_owner().is_some();
+                    state.host.store(owner, Ordering::SeqCst);
+                }
+                Ok(())
+            };
+            if let Err(e) = follow() {
+                state.host.store(false, Ordering::SeqCst);
+                eprintln!("postern: cannot follow the tray host on the session bus ({e})");
+                report_absent_host(&handle);
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("postern: cannot follow the tray host ({e})");
+    }
 }
 
 /// Says once, in plain words, that there is no tray to live in.
@@ -79,9 +106,7 @@ pub fn install(handle: &AppHandle) -> tauri::Result<()> {
         .menu(&menu)
         .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
         .build(handle)?;
-    if !host_present() {
-        report_absent_host(handle);
-    }
+    watch_host(handle);
     // Core publishes changes only: start from the stored accounts, so that an account revoked
     // before this launch shows in the menu and on the icon without waiting for a change.
     if let Some(app) = handle.try_state::<App>() {
@@ -98,7 +123,8 @@ pub fn keeps_running(handle: &AppHandle) -> bool {
     if handle.try_state::<App>().is_none() {
         return false;
     }
-    if host_present() {
+    let state = handle.state::<Arc<TrayState>>();
+    if state.host.load(Ordering::SeqCst) {
         return true;
     }
     report_absent_host(handle);
