@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "set_notifications",
     "get_autostart",
     "set_autostart",
+    "set_sender_name",
 ];
 
 fn main() {

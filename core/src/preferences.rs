@@ -2,6 +2,7 @@
 //! folder: whether desktop notifications are shown, and what Postern already told them once.
 //! (`settings.toml` stays the hand-edited file; this one is written by Postern.)
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,8 @@ pub struct Preferences {
     /// Whether the person was told, at the first close of the window, that Postern keeps
     /// running in the tray.
     pub tray_hint_shown: bool,
+    /// The name shown beside each account's address in From (`"Pat Doe" <pat@…>`), by address.
+    pub sender_names: BTreeMap<String, String>,
 }
 
 impl Default for Preferences {
@@ -27,6 +30,7 @@ impl Default for Preferences {
         Preferences {
             notifications: true,
             tray_hint_shown: false,
+            sender_names: BTreeMap::new(),
         }
     }
 }
@@ -36,6 +40,25 @@ fn path(config_dir: &Path) -> PathBuf {
 }
 
 impl Preferences {
+    /// Sets (or, when blank, removes) the sender name for an address. A name cannot hold a
+    /// line break, which would end the From header.
+    pub fn set_sender_name(&mut self, address: &str, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.contains(['\r', '\n']) {
+            return Err(Error::InvalidInput {
+                what: "sender name".into(),
+                why: "it holds a line break; type the name on one line".into(),
+            });
+        }
+        let key = address.trim().to_ascii_lowercase();
+        if name.is_empty() {
+            self.sender_names.remove(&key);
+        } else {
+            self.sender_names.insert(key, name.to_owned());
+        }
+        Ok(())
+    }
+
     /// The saved preferences, or the defaults when none were saved.
     pub fn load(config_dir: &Path) -> Result<Preferences> {
         let path = path(config_dir);
@@ -79,6 +102,23 @@ mod tests {
         p.notifications = false;
         p.save(dir.path()).unwrap();
         assert!(!Preferences::load(dir.path()).unwrap().notifications);
+    }
+
+    #[test]
+    fn a_sender_name_is_kept_per_account_and_a_blank_one_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Preferences::default();
+        p.set_sender_name("Pat@Example.com", "  Pat Doe ").unwrap();
+        p.set_sender_name("sam@example.org", "Sam").unwrap();
+        p.save(dir.path()).unwrap();
+        let mut back = Preferences::load(dir.path()).unwrap();
+        assert_eq!(back.sender_names["pat@example.com"], "Pat Doe");
+        back.set_sender_name("sam@example.org", " ").unwrap();
+        assert!(!back.sender_names.contains_key("sam@example.org"));
+        let e = back
+            .set_sender_name("pat@example.com", "Pat\r\nBcc: x@y")
+            .unwrap_err();
+        assert!(e.to_string().contains("line break"), "{e}");
     }
 
     #[test]

@@ -191,3 +191,45 @@ describe("Revoke & reauthorize", () => {
     await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("reauthorize", { address: ME }));
   });
 });
+
+describe("sender names", () => {
+  it("From carries the account's name, quoted and escaped", async () => {
+    const { fromWithName } = await import("../src/lib/draft");
+    expect(fromWithName("pat@example.com", " Pat Doe ")).toBe('"Pat Doe" <pat@example.com>');
+    expect(fromWithName("pat@example.com", 'Pat "PD" D\\oe')).toBe('"Pat \\"PD\\" D\\\\oe" <pat@example.com>');
+    expect(fromWithName("pat@example.com", "")).toBe("pat@example.com");
+  });
+
+  it("Compose sends from the name set for the account", async () => {
+    const user = userEvent.setup();
+    store.senderNames = { [ME.toLowerCase()]: "Ada L." };
+    render(Compose, { accounts });
+    await user.type(screen.getByLabelText("To"), "bob@example.com");
+    await user.click(screen.getByTestId("compose-send"));
+    await vi.waitFor(() =>
+      expect(invokeMock).toHaveBeenCalledWith("send", { draft: expect.objectContaining({ from: `"Ada L." <${ME}>` }) }),
+    );
+    store.senderNames = {};
+  });
+
+  it("is set per account in Settings", async () => {
+    const user = userEvent.setup();
+    const { default: Settings } = await import("../src/lib/components/Settings.svelte");
+    const base = invokeMock.getMockImplementation()!;
+    invokeMock.mockImplementation(async (cmd, args) => {
+      if (cmd === "get_preferences") return { notifications: true, trayHintShown: false, senderNames: {} };
+      if (cmd === "set_sender_name")
+        return { notifications: true, trayHintShown: false, senderNames: { [ME]: "Ada L." } };
+      return base(cmd, args);
+    });
+    store.accounts = accounts;
+    render(Settings, { info: info() });
+    const field = await screen.findByLabelText(`Name for ${ME}`);
+    await vi.waitFor(() => expect(field).toBeEnabled());
+    await user.type(field, "Ada L.");
+    await user.tab();
+    expect(invokeMock).toHaveBeenCalledWith("set_sender_name", { address: ME, name: "Ada L." });
+    expect(await screen.findByRole("status")).toHaveTextContent("now shows “Ada L.”");
+    expect(store.senderNames[ME]).toBe("Ada L.");
+  });
+});

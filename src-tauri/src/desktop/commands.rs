@@ -160,3 +160,18 @@ pub fn set_autostart(on: bool) -> Result<bool> {
     })?;
     Ok(on)
 }
+
+#[tauri::command]
+pub fn set_sender_name(
+    app: State<'_, App>,
+    prefs: State<'_, crate::notify::Prefs>,
+    address: String,
+    name: String,
+) -> Result<Preferences> {
+    let mut p = prefs.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut next = p.clone();
+    next.set_sender_name(&address, &name)?;
+    next.save(&app.settings().config_dir)?;
+    *p = next.clone();
+    Ok(next)
+}

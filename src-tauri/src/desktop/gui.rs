@@ -57,6 +57,7 @@ pub fn run() -> i32 {
             commands::set_notifications,
             commands::get_autostart,
             commands::set_autostart,
+            commands::set_sender_name,
         ])
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();

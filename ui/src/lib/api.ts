@@ -147,9 +147,12 @@ export const importGoogleClient = (json: string) => call<AppInfo>("import_google
 export const openCompose = () => call<null>("open_compose");
 
 /** The person's choices kept by Postern (preferences.json). */
-export type Preferences = { notifications: boolean; trayHintShown: boolean };
+export type Preferences = { notifications: boolean; trayHintShown: boolean; senderNames: Record<string, string> };
 export const getPreferences = () => call<Preferences>("get_preferences");
 export const setNotifications = (on: boolean) => call<Preferences>("set_notifications", { on });
+/** The name shown with an address in From; a blank name removes it. */
+export const setSenderName = (address: string, name: string) =>
+  call<Preferences>("set_sender_name", { address, name });
 /** Start at login: an entry in the desktop's autostart folder (XDG), off by default. */
 export const getAutostart = () => call<boolean>("get_autostart");
 export const setAutostart = (on: boolean) => call<boolean>("set_autostart", { on });

@@ -25,6 +25,8 @@ export type AuthorizeView = {
 class Store {
   info = $state<AppInfo | null>(null);
   accounts = $state<Account[]>([]);
+  /** Each account's sender name (Settings), by lowercased address. */
+  senderNames = $state<Record<string, string>>({});
   outbox = $state<OutboxItem[]>([]);
   activity = $state<Activity[]>([]);
   selected = $state<string | null>(null);
@@ -55,6 +57,16 @@ class Store {
     } catch (err) {
       this.loadError = api.toErrorView(err);
     }
+    await this.loadSenderNames();
+  }
+
+  /** The sender names; without them From is the bare address, so a failure only costs those. */
+  async loadSenderNames(): Promise<void> {
+    try {
+      this.senderNames = (await api.getPreferences())?.senderNames ?? {};
+    } catch {
+      this.senderNames = {};
+    }
   }
 
   /** Loads what the quick-compose window may see (its capability allows only these). */
@@ -67,6 +79,7 @@ class Store {
     } catch (err) {
       this.loadError = api.toErrorView(err);
     }
+    await this.loadSenderNames();
   }
 
   private async subscribe(all: boolean): Promise<void> {
