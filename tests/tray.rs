@@ -294,6 +294,20 @@ async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it
         .await;
 
     desktop::screenshot_shown_notification("tray-revoked-notification").await;
+    // Clicking the notification (its default action, as dunst does on a click) shows that
+    // account's status, whatever the window was showing.
+    j.click("[data-testid=tab-settings]").await;
+    j.wait_attr("[data-testid=tab-settings]", "aria-selected", "true")
+        .await;
+    let clicked = Command::new("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .unwrap();
+    assert!(clicked.success(), "dunstctl action");
+    j.wait_attr("[data-testid=tab-status]", "aria-selected", "true")
+        .await;
+    j.wait_attr("[data-testid=token-status]", "data-address", me)
+        .await;
     let told =
         desktop::wait_notification(&format!("{me} can no longer send"), Duration::from_secs(20))
             .await;

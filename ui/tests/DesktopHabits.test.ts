@@ -233,3 +233,27 @@ describe("sender names", () => {
     expect(store.senderNames[ME]).toBe("Ada L.");
   });
 });
+
+describe("a click on a notification about an account", () => {
+  it("shows that account's status, whatever the window showed", () => {
+    const second = account(status({ address: "sam@example.org" }));
+    store.accounts = [...accounts, second];
+    store.selected = ME;
+    router.go("settings");
+    store.showAccount("sam@example.org");
+    expect(store.selected).toBe("sam@example.org");
+    expect(router.route).toBe("status");
+  });
+
+  it("opens a window that was closed on that account (#/status?account=…)", async () => {
+    const second = account(status({ address: "sam@example.org" }));
+    invokeMock.mockImplementation(async (cmd) =>
+      cmd === "list_accounts" ? [...accounts, second] : cmd === "app_info" ? info() : cmd === "list_outbox" || cmd === "list_activity" ? [] : null,
+    );
+    history.replaceState(null, "", "#/status?account=sam%40example.org");
+    store.selected = null;
+    render(App);
+    await vi.waitFor(() => expect(screen.getByTestId("token-status")).toHaveAttribute("data-address", "sam@example.org"));
+    history.replaceState(null, "", "#/");
+  });
+});

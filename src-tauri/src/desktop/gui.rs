@@ -139,6 +139,24 @@ pub const MAIN_LABEL: &str = "main";
 /// Brings the main window to the front (a second launch, the tray's "Open Postern"), creating
 /// it again when it was closed to the tray.
 pub fn show_main(handle: &AppHandle) {
+    open_main(handle, None);
+}
+
+/// Shows one account's status (a click on a notification about it).
+pub fn show_account(handle: &AppHandle, address: &str) {
+    if handle.get_webview_window(MAIN_LABEL).is_some() {
+        show_main(handle);
+        let _ = handle.emit_to(MAIN_LABEL, "postern://show-account", address);
+    } else {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("account", address)
+            .finish();
+        open_main(handle, Some(format!("index.html#/status?{query}")));
+    }
+}
+
+/// Focuses the main window, or creates it (at `url`, or the configured page).
+fn open_main(handle: &AppHandle, url: Option<String>) {
     if let Some(window) = handle.get_webview_window(MAIN_LABEL) {
         let _ = window.unminimize();
         let _ = window.show();
@@ -151,7 +169,13 @@ pub fn show_main(handle: &AppHandle) {
         .windows
         .iter()
         .find(|w| w.label == MAIN_LABEL)
-        .cloned();
+        .cloned()
+        .map(|mut c| {
+            if let Some(url) = url {
+                c.url = WebviewUrl::App(url.into());
+            }
+            c
+        });
     let built = config
         .ok_or(tauri::Error::WindowNotFound)
         .and_then(|c| WebviewWindowBuilder::from_config(handle, &c)?.build());

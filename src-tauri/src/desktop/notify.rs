@@ -47,12 +47,42 @@ pub fn on_event(handle: &AppHandle, notices: &mut Notices, event: &Event) {
     }
 }
 
-/// Shows one notice, when notifications are on.
+/// Shows one notice, when notifications are on. Clicking it (where the desktop offers that)
+/// opens the main window on the account it is about.
 pub fn show(handle: &AppHandle, notice: &Notice) {
     if !handle.state::<Prefs>().get().notifications {
         return;
     }
-    send(handle, &notice.title, &notice.body);
+    let Some(address) = notice.address.clone() else {
+        send(handle, &notice.title, &notice.body);
+        return;
+    };
+    let mut n = notify_rust::Notification::new();
+    n.appname("Postern")
+        .summary(&notice.title)
+        .body(&notice.body)
+        .action("default", "Show the account");
+    match n.show() {
+        Ok(shown) => {
+            let handle = handle.clone();
+            // Waits, on its own thread, until the notification is clicked or closed.
+            let waiting = std::thread::Builder::new()
+                .name("notice-click".into())
+                .spawn(move || {
+                    shown.wait_for_action(|action| {
+                        if action == "default" {
+                            crate::gui::show_account(&handle, &address);
+                        }
+                    })
+                });
+            if let Err(e) = waiting {
+                eprintln!("postern: a click on the notification will do nothing ({e})");
+            }
+        }
+        Err(e) => eprintln!(
+            "postern: could not show a desktop notification ({e}); is a notification service running?"
+        ),
+    }
 }
 
 /// Shows a notification whatever the preference says (the one-time tray hint).

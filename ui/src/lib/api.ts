@@ -164,6 +164,7 @@ export const EVENTS = {
   outbox: "postern://outbox",
   activity: "postern://activity",
   authorize: "postern://authorize",
+  showAccount: "postern://show-account",
 } as const;
 
 export type EventPayloads = {
@@ -172,6 +173,7 @@ export type EventPayloads = {
   [EVENTS.outbox]: OutboxItem;
   [EVENTS.activity]: Activity;
   [EVENTS.authorize]: AuthorizeProgress;
+  [EVENTS.showAccount]: string;
 };
 
 function on<E extends keyof EventPayloads>(
@@ -186,3 +188,5 @@ export const onAccounts = (h: (a: Account[]) => void) => on(EVENTS.accounts, h);
 export const onOutbox = (h: (o: OutboxItem) => void) => on(EVENTS.outbox, h);
 export const onActivity = (h: (a: Activity) => void) => on(EVENTS.activity, h);
 export const onAuthorize = (h: (p: AuthorizeProgress) => void) => on(EVENTS.authorize, h);
+/** A notification about an account was clicked: show that account's status. */
+export const onShowAccount = (h: (address: string) => void) => on(EVENTS.showAccount, h);

@@ -1,5 +1,6 @@
 // The window's live copy of what core said: loaded once, then kept current by core's events.
 import * as api from "./api";
+import { router } from "./router.svelte";
 import type {
   Account,
   Activity,
@@ -90,7 +91,16 @@ class Store {
       api.onOutbox((o) => this.upsertOutbox(o)),
       api.onActivity((a) => this.addActivity(a)),
       api.onAuthorize((p) => this.onAuthorizeProgress(p)),
+      api.onShowAccount((address) => this.showAccount(address)),
     ]);
+  }
+
+  /** Selects an account and shows its status (a notification about it was clicked). */
+  showAccount(address: string): void {
+    if (this.accounts.length === 0 || this.accounts.some((a) => a.address === address)) {
+      this.selected = address;
+    }
+    router.go("status");
   }
 
   /** A flow started here, or elsewhere (the tray), moved on. */
