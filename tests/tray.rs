@@ -328,6 +328,13 @@ async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it
     let menu = host.menu(&item).await;
     let row = menu.find(me).unwrap();
     assert!(row.label.contains("revoked — needs you"), "{}", row.label);
+    // The menu as the tray host got it, for a person to read after the run (no picture: there
+    // is no panel to draw it under Xvfb).
+    std::fs::write(
+        common::screenshot_dir().join("tray-menu-revoked.txt"),
+        labels(&menu).join("\n"),
+    )
+    .unwrap();
     j.app.screenshot("tray-revoked-window").await;
 
     // Revoke & reauthorize from the tray: the browser's consent, then valid and a calm icon.
@@ -368,6 +375,15 @@ async fn quick_compose_from_the_tray_sends_a_message_that_arrives() {
     j.type_into("#quick-to", "friend@example.net").await;
     j.type_into("#quick-subject", "From the tray").await;
     j.type_into("#quick-text", "Two clicks away.").await;
+    let attachment = j.app.dirs.root.path().join("agenda.txt");
+    std::fs::write(&attachment, b"1. Tray.\n2. Notifications.\n").unwrap();
+    j.find("#quick-files")
+        .await
+        .send_keys(&attachment.display().to_string())
+        .await
+        .unwrap();
+    let picked = j.text("[data-testid=compose-attachments]").await;
+    assert!(picked.contains("agenda.txt"), "attachments: {picked}");
     j.app.screenshot("tray-quick-compose").await;
     j.click("[data-testid=compose-send]").await;
     let queued = j.text("[data-testid=compose-queued]").await;
@@ -393,6 +409,7 @@ async fn quick_compose_from_the_tray_sends_a_message_that_arrives() {
     };
     assert_eq!(got["subject"], "From the tray", "{got}");
     assert_eq!(got["account"], me);
+    assert_eq!(got["attachments"][0]["name"], "agenda.txt", "{got}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
