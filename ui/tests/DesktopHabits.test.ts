@@ -257,3 +257,20 @@ describe("a click on a notification about an account", () => {
     history.replaceState(null, "", "#/");
   });
 });
+
+describe("compose takes dropped files", () => {
+  it("a file dropped on the form joins the attachments and is sent", async () => {
+    const user = userEvent.setup();
+    render(Compose, { accounts });
+    const form = screen.getByTestId("compose");
+    const drop = new Event("drop", { bubbles: true, cancelable: true }) as Event & { dataTransfer: unknown };
+    drop.dataTransfer = { files: [new File(["agenda"], "agenda.txt", { type: "text/plain" })] };
+    form.dispatchEvent(drop);
+    expect(await screen.findByTestId("compose-attachments")).toHaveTextContent("agenda.txt");
+    await user.type(screen.getByLabelText("To"), "bob@example.com");
+    await user.click(screen.getByTestId("compose-send"));
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("send", expect.anything()));
+    const draft = (invokeMock.mock.calls.find((c) => c[0] === "send")![1] as { draft: { attachments: { name: string }[] } }).draft;
+    expect(draft.attachments.map((a) => a.name)).toEqual(["agenda.txt"]);
+  });
+});
