@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export NO_AT_BRIDGE := 1
 export GTK_USE_PORTAL := 0
 
-.PHONY: run test bench fuzz deps ui lint rust-test ui-test e2e deb clean
+.PHONY: run test bench fuzz deps ui lint rust-test ui-test e2e deb deb-test clean
 
 # Debian packages, Rust components, tauri-driver, the UI's npm packages.
 deps:
@@ -21,14 +21,20 @@ run: ui
 	fi
 	cargo run --quiet -p postern
 
-## make test: formatting, lints, every Rust test, the UI's checks and unit tests, and the
-## end-to-end suites (real keychain, real Chromium, the real app window), inside a private desktop.
+## make test: formatting, lints, every Rust test, the UI's checks and unit tests, the
+## end-to-end suites (real keychain, real Chromium, the real app window, a tray host, a
+## notification server), inside a private desktop; then the .deb, installed and started.
 test: ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cd ui && npm run --silent check && npm test --silent
 	scripts/check-harness
 	scripts/with-desktop cargo test --workspace --no-fail-fast
+	$(MAKE) --no-print-directory deb-test
+
+## make deb-test: builds the .deb, installs it (dpkg -i), checks it, starts it, removes it.
+deb-test: deb
+	scripts/test-deb
 
 ## make bench: throughput and latency ratios against baselines measured in the same run.
 bench: ui

@@ -21,6 +21,11 @@ const COMMANDS: &[&str] = &[
     "set_publishing_status",
     "forget_account",
     "open_compose",
+    "get_preferences",
+    "set_notifications",
+    "get_autostart",
+    "set_autostart",
+    "set_sender_name",
 ];
 
 fn main() {

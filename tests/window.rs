@@ -173,3 +173,118 @@ async fn without_a_keychain_the_window_says_why_and_what_to_do() {
     app.screenshot("startup-error").await;
     app.close().await;
 }
+
+/// Opens the Compose tab and returns its Subject field. A click in the first moments after the
+/// window maps can land while the page is still laying out: click again if nothing changed.
+async fn compose_subject(app: &AppWindow) -> fantoccini::elements::Element {
+    use fantoccini::Locator;
+    assert_eq!(app.text_of("#app-title").await, "Postern");
+    for _ in 0..3 {
+        app.client
+            .find(Locator::Css("[data-testid=tab-write]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let found = app
+            .client
+            .wait()
+            .at_most(Duration::from_secs(7))
+            .for_element(Locator::Css("#compose-subject"))
+            .await;
+        if let Ok(subject) = found {
+            return subject;
+        }
+    }
+    panic!("the Compose tab did not open after three clicks");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_survives_quitting_and_starting_again() {
+    use fantoccini::Locator;
+    let app = AppWindow::launch().await;
+    compose_subject(&app)
+        .await
+        .send_keys("Thoughts for Monday")
+        .await
+        .unwrap();
+    app.client
+        .find(Locator::Css("#compose-text"))
+        .await
+        .unwrap()
+        .send_keys("Not finished yet")
+        .await
+        .unwrap();
+    // Stopped as a logout stops it: the process ends with the window open.
+    let _dirs = app.quit().await;
+
+    let again = AppWindow::launch().await;
+    let subject = compose_subject(&again).await;
+    assert_eq!(
+        subject.prop("value").await.unwrap().as_deref(),
+        Some("Thoughts for Monday")
+    );
+    let text = again
+        .client
+        .find(Locator::Css("#compose-text"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text.prop("value").await.unwrap().as_deref(),
+        Some("Not finished yet")
+    );
+    again.screenshot("draft-after-restart").await;
+    // Leave no draft for the suites that run after this one in the same desktop.
+    again
+        .client
+        .execute("localStorage.clear()", vec![])
+        .await
+        .unwrap();
+    again.close().await;
+}
+
+/// The body's background as the page computes it, and whether the page sees a dark system.
+async fn theme_of(app: &AppWindow) -> (bool, String) {
+    let dark = app
+        .client
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bg = app
+        .client
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        dark.as_bool().unwrap(),
+        bg.as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_window_follows_the_systems_light_or_dark_theme() {
+    let light = AppWindow::launch().await;
+    assert_eq!(light.text_of("#app-title").await, "Postern");
+    let (dark, bg) = theme_of(&light).await;
+    assert!(!dark, "a light system reads as light");
+    assert_eq!(bg, "rgb(246, 241, 231)", "the cream paper");
+    light.screenshot("theme-light").await;
+    light.close().await;
+
+    // A person's dark GTK theme (GTK_THEME=Adwaita:dark here) reaches the page as
+    // prefers-color-scheme: dark.
+    let night = AppWindow::launch_with(|_| vec![("GTK_THEME".into(), "Adwaita:dark".into())]).await;
+    assert_eq!(night.text_of("#app-title").await, "Postern");
+    let (dark, bg) = theme_of(&night).await;
+    assert!(dark, "a dark system reads as dark");
+    assert_eq!(bg, "rgb(21, 25, 27)", "the dark slate");
+    night.screenshot("theme-dark").await;
+    night.close().await;
+}

@@ -13,7 +13,9 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod mail;
+pub mod notices;
 pub mod outbox;
+pub mod preferences;
 pub mod provider;
 pub mod retention;
 pub mod secret;

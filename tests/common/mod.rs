@@ -4,7 +4,9 @@
 
 pub mod browser;
 pub mod cli_sandbox;
+pub mod desktop;
 pub mod msmtp;
+pub mod tray_host;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

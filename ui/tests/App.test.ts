@@ -107,8 +107,10 @@ describe("quick-compose window", () => {
     render(App);
     expect(await screen.findByTestId("quick-compose")).toBeInTheDocument();
     await vi.waitFor(() => expect(screen.getByLabelText("From")).toHaveValue("ada@example.com"));
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("get_preferences", undefined));
     const commands = invokeMock.mock.calls.map((c) => c[0]).sort();
-    expect(commands).toEqual(["app_info", "list_accounts"]);
+    // capabilities/compose.json allows these three (and send).
+    expect(commands).toEqual(["app_info", "get_preferences", "list_accounts"]);
     expect(listenMock.mock.calls.map((c) => c[0])).toEqual(["postern://accounts"]);
   });
 });

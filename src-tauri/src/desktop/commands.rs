@@ -8,6 +8,7 @@ use postern_core::activity::Activity;
 use postern_core::auth::flow::SystemLauncher;
 use postern_core::mail::compose::Draft;
 use postern_core::outbox::OutboxItem;
+use postern_core::preferences::Preferences;
 use postern_core::provider::PublishingStatus;
 use postern_core::status::{Account, TokenStatus};
 use postern_core::AppInfo;
@@ -141,4 +142,56 @@ pub async fn import_google_client(
 #[tauri::command]
 pub fn open_compose(handle: tauri::AppHandle) -> std::result::Result<(), String> {
     crate::gui::open_compose(&handle).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn get_preferences(prefs: State<'_, crate::notify::Prefs>) -> Preferences {
+    prefs.get()
+}
+
+#[tauri::command]
+pub fn set_notifications(
+    app: State<'_, App>,
+    prefs: State<'_, crate::notify::Prefs>,
+    on: bool,
+) -> Result<Preferences> {
+    let mut p = prefs.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut next = p.clone();
+    next.notifications = on;
+    next.save(&app.settings().config_dir)?;
+    *p = next.clone();
+    Ok(next)
+}
+
+#[tauri::command]
+pub fn get_autostart() -> bool {
+    crate::autostart::dir().is_some_and(|d| crate::autostart::enabled_in(&d))
+}
+
+#[tauri::command]
+pub fn set_autostart(on: bool) -> Result<bool> {
+    let dir = crate::autostart::dir().ok_or_else(|| Error::Storage {
+        why: "no home folder was found for the autostart entry; set HOME or XDG_CONFIG_HOME".into(),
+    })?;
+    crate::autostart::set_in(&dir, on, &crate::autostart::program()).map_err(|e| {
+        Error::Storage {
+            why: format!("cannot change {}: {e}", dir.display()),
+        }
+    })?;
+    Ok(on)
+}
+
+#[tauri::command]
+pub fn set_sender_name(
+    app: State<'_, App>,
+    prefs: State<'_, crate::notify::Prefs>,
+    address: String,
+    name: String,
+) -> Result<Preferences> {
+    let mut p = prefs.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut next = p.clone();
+    next.set_sender_name(&address, &name)?;
+    next.save(&app.settings().config_dir)?;
+    *p = next.clone();
+    Ok(next)
 }

@@ -2,10 +2,11 @@
 
 use postern_core::events::Event;
 use postern_core::App;
-use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
-use crate::{commands, tray};
+use crate::{commands, notify, tray};
 use postern_app::startup;
+use tauri_plugin_window_state::StateFlags;
 
 /// The quick-compose window's label (capabilities/compose.json grants it only what it uses).
 pub const COMPOSE_LABEL: &str = "compose";
@@ -16,11 +17,23 @@ pub fn run() -> i32 {
         eprintln!("postern: {why}");
         return 1;
     }
-    let result = tauri::Builder::default()
+    let built = tauri::Builder::default()
         // First: a second launch hands over to the first here, before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
             show_main(handle);
         }))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(window_state())
+                .with_denylist(&[COMPOSE_LABEL])
+                .build(),
+        )
+        .on_window_event(|window, event| {
+            if window.label() == MAIN_LABEL && matches!(event, WindowEvent::CloseRequested { .. }) {
+                tray::on_main_closing(window.app_handle());
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_accounts,
@@ -42,6 +55,11 @@ pub fn run() -> i32 {
             commands::set_publishing_status,
             commands::forget_account,
             commands::open_compose,
+            commands::get_preferences,
+            commands::set_notifications,
+            commands::get_autostart,
+            commands::set_autostart,
+            commands::set_sender_name,
         ])
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();
@@ -60,6 +78,7 @@ pub fn run() -> i32 {
             // The sandbox lives as long as the app; dropping it stops its servers.
             tauri_app.manage(SandboxHandle(std::sync::Mutex::new(sandbox)));
             tauri_app.manage(app.clone());
+            notify::manage_prefs(&handle, &app);
             tray::install(&handle)?;
             forward_events(&handle, &app);
             // Core's background work (refresh timer, outbox worker) runs on Tauri's runtime.
@@ -67,14 +86,27 @@ pub fn run() -> i32 {
             app.start_background();
             Ok(())
         })
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => 0,
+        .build(tauri::generate_context!());
+    let tauri_app = match built {
+        Ok(app) => app,
         Err(e) => {
             eprintln!("postern: could not start: {e}");
-            1
+            return 1;
         }
-    }
+    };
+    tauri_app.run(|handle, event| {
+        // The last window closed (not Quit, which gives an exit code): stay in the tray when
+        // there is one to come back from. The window itself is gone, and its web process too.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            if tray::keeps_running(handle) {
+                api.prevent_exit();
+            }
+        }
+    });
+    0
 }
 
 /// Postern could not start (the keychain locked or missing, say): the main window says why and
@@ -95,15 +127,65 @@ fn show_failed_start(handle: &AppHandle, why: &postern_core::Explanation) {
     let _ = window.navigate(url);
 }
 
+/// What is remembered of the main window: its size, its place, whether it was maximized.
+fn window_state() -> StateFlags {
+    StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED
+}
+
 /// Keeps the in-process sandbox of sandbox mode alive while the app runs.
 struct SandboxHandle(#[allow(dead_code)] std::sync::Mutex<Option<postern_sandbox::Sandbox>>);
 
-/// Brings the main window to the front (a second launch, the tray's "Open Postern").
+/// The main window's label (tauri.conf.json).
+pub const MAIN_LABEL: &str = "main";
+
+/// Brings the main window to the front (a second launch, the tray's "Open Postern"), creating
+/// it again when it was closed to the tray.
 pub fn show_main(handle: &AppHandle) {
-    if let Some(window) = handle.get_webview_window("main") {
+    open_main(handle, None);
+}
+
+/// Shows one account's status (a click on a notification about it).
+pub fn show_account(handle: &AppHandle, address: &str) {
+    if handle.get_webview_window(MAIN_LABEL).is_some() {
+        show_main(handle);
+        let _ = handle.emit_to(MAIN_LABEL, "postern://show-account", address);
+    } else {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("account", address)
+            .finish();
+        open_main(handle, Some(format!("index.html#/status?{query}")));
+    }
+}
+
+/// Focuses the main window, or creates it (at `url`, or the configured page).
+fn open_main(handle: &AppHandle, url: Option<String>) {
+    if let Some(window) = handle.get_webview_window(MAIN_LABEL) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+        return;
+    }
+    let config = handle
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == MAIN_LABEL)
+        .cloned()
+        .map(|mut c| {
+            if let Some(url) = url {
+                c.url = WebviewUrl::App(url.into());
+            }
+            c
+        });
+    let built = config
+        .ok_or(tauri::Error::WindowNotFound)
+        .and_then(|c| WebviewWindowBuilder::from_config(handle, &c)?.build());
+    match built {
+        Ok(window) => {
+            let _ = window.set_focus();
+        }
+        Err(e) => eprintln!("postern: could not open the window again: {e}"),
     }
 }
 
@@ -129,7 +211,9 @@ pub fn open_compose(handle: &AppHandle) -> tauri::Result<()> {
 fn forward_events(handle: &AppHandle, app: &App) {
     let mut events = app.subscribe();
     let handle = handle.clone();
+    let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        let mut notices = notify::seeded(&app).await;
         loop {
             let event = match events.recv().await {
                 Ok(event) => event,
@@ -138,6 +222,7 @@ fn forward_events(handle: &AppHandle, app: &App) {
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             };
             tray::on_event(&handle, &event);
+            notify::on_event(&handle, &mut notices, &event);
             let _ = match &event {
                 Event::Status(s) => handle.emit("postern://status", s),
                 Event::Accounts(a) => handle.emit("postern://accounts", a),

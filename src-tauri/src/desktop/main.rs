@@ -5,8 +5,10 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod autostart;
 mod commands;
 mod gui;
+mod notify;
 mod tray;
 
 fn main() {

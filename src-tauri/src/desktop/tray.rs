@@ -1,27 +1,42 @@
-//! The tray icon: quick compose, open the window, revoke-and-reauthorize per account, quit.
-//! The icon turns to its "attention" variant while any account needs the person.
+//! The tray icon and its menu: per account its state and Revoke & reauthorize; then Quick
+//! compose, Open Postern, Quit. The icon turns to its "attention" variant while any account
+//! needs the person. Closing the main window leaves Postern here, when a tray host exists.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use postern_core::auth::flow::SystemLauncher;
 use postern_core::events::Event;
+use postern_core::preferences::Preferences;
+use postern_core::status::{TokenState, TokenStatus};
 use postern_core::App;
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::gui;
+use crate::{gui, notify};
 
 const TRAY_ID: &str = "postern";
 const REAUTH_PREFIX: &str = "reauth:";
-/// States in which an account cannot send until the person acts.
-const NEEDS_ATTENTION: &[&str] = &["revoked", "scope_missing", "error", "expired"];
+/// The name a tray host (the StatusNotifierItem watcher) owns on the session bus.
+const TRAY_HOST: &str = "org.kde.StatusNotifierWatcher";
+
+/// One account as the menu shows it.
+#[derive(Clone)]
+struct Row {
+    state: TokenState,
+    headline: String,
+}
 
 /// What the tray knows: each account's state, by address.
 #[derive(Default)]
 struct TrayState {
-    accounts: Mutex<BTreeMap<String, String>>,
+    accounts: Mutex<BTreeMap<String, Row>>,
+    /// Whether a tray host is on the session bus (followed by `watch_host`).
+    host: AtomicBool,
+    /// Whether "no tray host" was already said.
+    absence_reported: AtomicBool,
 }
 
 fn icon(attention: bool) -> tauri::Result<Image<'static>> {
@@ -32,6 +47,52 @@ fn icon(attention: bool) -> tauri::Result<Image<'static>> {
     }
 }
 
+/// Follows, on its own thread, whether a tray host is on the session bus (desktops start and
+/// stop them at run time), so that the window's close never waits for D-Bus.
+fn watch_host(handle: &AppHandle) {
+    let handle = handle.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tray-host".into())
+        .spawn(move || {
+            let state = handle.state::<Arc<TrayState>>().inner().clone();
+            let follow = || -> zbus::Result<()> {
+                let bus = zbus::blocking::Connection::session()?;
+                let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
+                // Listening first, then asking: a host that comes in between is not missed.
+                let changes = dbus.receive_name_owner_changed_with_args(&[(0, TRAY_HOST)])?;
+                let present = dbus.name_has_owner(TRAY_HOST.try_into()?)?;
+                state.host.store(present, Ordering::SeqCst);
+                if !present {
+                    report_absent_host(&handle);
+                }
+                for change in changes {
+                    let owner = change.args()?.new_owner().is_some();
+                    state.host.store(owner, Ordering::SeqCst);
+                }
+                Ok(())
+            };
+            if let Err(e) = follow() {
+                state.host.store(false, Ordering::SeqCst);
+                eprintln!("postern: cannot follow the tray host on the session bus ({e})");
+                report_absent_host(&handle);
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("postern: cannot follow the tray host ({e})");
+    }
+}
+
+/// Says once, in plain words, that there is no tray to live in.
+fn report_absent_host(handle: &AppHandle) {
+    let state = handle.state::<Arc<TrayState>>();
+    if !state.absence_reported.swap(true, Ordering::SeqCst) {
+        eprintln!(
+            "postern: no system tray was found on this desktop, so Postern shows no tray icon. \
+             Everything works from the window; closing the window quits Postern."
+        );
+    }
+}
+
 /// Installs the tray icon. On desktops without a tray the app works the same from its window.
 pub fn install(handle: &AppHandle) -> tauri::Result<()> {
     handle.manage(Arc::new(TrayState::default()));
@@ -39,9 +100,11 @@ pub fn install(handle: &AppHandle) -> tauri::Result<()> {
     tauri::tray::TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(false)?)
         .tooltip("Postern")
+        .title("Postern")
         .menu(&menu)
         .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
         .build(handle)?;
+    watch_host(handle);
     // Core publishes changes only: start from the stored accounts, so that an account revoked
     // before this launch shows in the menu and on the icon without waiting for a change.
     if let Some(app) = handle.try_state::<App>() {
@@ -52,27 +115,119 @@ pub fn install(handle: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, String>) -> tauri::Result<Menu<Wry>> {
-    let compose = MenuItem::with_id(handle, "compose", "Quick compose…", true, None::<&str>)?;
-    let open = MenuItem::with_id(handle, "open", "Open Postern", true, None::<&str>)?;
-    let reauth = Submenu::with_id(
-        handle,
-        "reauth",
-        "Revoke and reauthorize",
-        !accounts.is_empty(),
-    )?;
-    for (address, state) in accounts {
-        let label = if NEEDS_ATTENTION.contains(&state.as_str()) {
-            format!("{address} (needs you)")
-        } else {
-            address.clone()
-        };
-        let id = format!("{REAUTH_PREFIX}{address}");
-        reauth.append(&MenuItem::with_id(handle, id, label, true, None::<&str>)?)?;
+/// Whether Postern stays running once its last window closed: only when it started (a failed
+/// start has nothing to keep) and a tray host is there to bring the window back from.
+pub fn keeps_running(handle: &AppHandle) -> bool {
+    if handle.try_state::<App>().is_none() {
+        return false;
     }
-    let separator = PredefinedMenuItem::separator(handle)?;
-    let quit = MenuItem::with_id(handle, "quit", "Quit Postern", true, None::<&str>)?;
-    Menu::with_items(handle, &[&compose, &open, &reauth, &separator, &quit])
+    let state = handle.state::<Arc<TrayState>>();
+    if state.host.load(Ordering::SeqCst) {
+        return true;
+    }
+    report_absent_host(handle);
+    false
+}
+
+/// The main window is about to close: the first time Postern stays in the tray, say so once.
+pub fn on_main_closing(handle: &AppHandle) {
+    let (Some(app), Some(prefs)) = (
+        handle.try_state::<App>(),
+        handle.try_state::<notify::Prefs>(),
+    ) else {
+        return;
+    };
+    if prefs.get().tray_hint_shown || !keeps_running(handle) {
+        return;
+    }
+    notify::send(
+        handle,
+        "Postern keeps running in the tray",
+        "Mail still goes out and you are told when an account needs you. Open Postern from the \
+         tray icon or by starting it again; to stop it, choose Quit Postern in the tray menu.",
+    );
+    let mut p = prefs.0.lock().unwrap_or_else(|e| e.into_inner());
+    let next = Preferences {
+        tray_hint_shown: true,
+        ..p.clone()
+    };
+    if let Err(e) = next.save(&app.settings().config_dir) {
+        eprintln!("postern: {e}");
+    }
+    *p = next;
+}
+
+/// Words for a state in the menu ("needs you" exactly where core says the person must act).
+fn state_words(state: TokenState) -> &'static str {
+    match state {
+        TokenState::Valid => "valid",
+        TokenState::Expiring => "expiring soon",
+        TokenState::Expired => "expired (refreshes on next use)",
+        TokenState::Refreshing => "refreshing",
+        TokenState::Revoked => "revoked — needs you",
+        TokenState::ScopeMissing => "Gmail access missing — needs you",
+        TokenState::Error => "refresh failing, retried",
+        TokenState::Unknown => "not checked yet",
+        TokenState::RevocationPending => "revocation pending — needs you",
+        TokenState::SecretMissing => "secret missing from the keychain — needs you",
+    }
+}
+
+fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Result<Menu<Wry>> {
+    let mut rows: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    for (address, row) in accounts {
+        let label = format!("{address}: {}", state_words(row.state));
+        let headline = MenuItem::with_id(
+            handle,
+            format!("state:{address}"),
+            &row.headline,
+            false,
+            None::<&str>,
+        )?;
+        let reauth = MenuItem::with_id(
+            handle,
+            format!("{REAUTH_PREFIX}{address}"),
+            // (A single & marks a mnemonic in menu labels; && is the character itself.)
+            "Revoke && reauthorize…",
+            true,
+            None::<&str>,
+        )?;
+        let sub = Submenu::with_id_and_items(
+            handle,
+            format!("account:{address}"),
+            label,
+            true,
+            &[&headline, &reauth],
+        )?;
+        rows.push(Box::new(sub));
+    }
+    if !accounts.is_empty() {
+        rows.push(Box::new(PredefinedMenuItem::separator(handle)?));
+    }
+    rows.push(Box::new(MenuItem::with_id(
+        handle,
+        "compose",
+        "Quick compose…",
+        true,
+        None::<&str>,
+    )?));
+    rows.push(Box::new(MenuItem::with_id(
+        handle,
+        "open",
+        "Open Postern",
+        true,
+        None::<&str>,
+    )?));
+    rows.push(Box::new(PredefinedMenuItem::separator(handle)?));
+    rows.push(Box::new(MenuItem::with_id(
+        handle,
+        "quit",
+        "Quit Postern",
+        true,
+        None::<&str>,
+    )?));
+    let refs: Vec<&dyn IsMenuItem<Wry>> = rows.iter().map(|b| b.as_ref()).collect();
+    Menu::with_items(handle, &refs)
 }
 
 fn on_menu(handle: &AppHandle, id: &str) {
@@ -105,6 +260,13 @@ fn revoke_and_reauthorize(handle: &AppHandle, address: String) {
     });
 }
 
+fn row(s: &TokenStatus) -> Row {
+    Row {
+        state: s.state,
+        headline: s.headline.clone(),
+    }
+}
+
 /// Keeps the menu's accounts and the icon's attention state in step with core.
 pub fn on_event(handle: &AppHandle, event: &Event) {
     let state = handle.state::<Arc<TrayState>>().inner().clone();
@@ -114,11 +276,11 @@ pub fn on_event(handle: &AppHandle, event: &Event) {
             Event::Accounts(list) => {
                 accounts.clear();
                 for a in list {
-                    accounts.insert(a.address.clone(), state_name(&a.status.state));
+                    accounts.insert(a.address.clone(), row(&a.status));
                 }
             }
             Event::Status(s) => {
-                accounts.insert(s.address.clone(), state_name(&s.state));
+                accounts.insert(s.address.clone(), row(s));
             }
             _ => return,
         }
@@ -127,21 +289,11 @@ pub fn on_event(handle: &AppHandle, event: &Event) {
     let Some(tray) = handle.tray_by_id(TRAY_ID) else {
         return;
     };
-    let attention = snapshot
-        .values()
-        .any(|s| NEEDS_ATTENTION.contains(&s.as_str()));
+    let attention = snapshot.values().any(|r| r.state.needs_person());
     if let Ok(image) = icon(attention) {
         let _ = tray.set_icon(Some(image));
     }
     if let Ok(menu) = build_menu(handle, &snapshot) {
         let _ = tray.set_menu(Some(menu));
     }
-}
-
-/// The wire name of a token state ("valid", "revoked", …), as the UI sees it.
-fn state_name<S: serde::Serialize>(state: &S) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }

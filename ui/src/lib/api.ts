@@ -163,6 +163,17 @@ export const setPublishingStatus = (provider: string, status: PublishingStatus) 
   call<AppInfo>("set_publishing_status", { provider, status });
 export const openCompose = () => call<null>("open_compose");
 
+/** The person's choices kept by Postern (preferences.json). */
+export type Preferences = { notifications: boolean; trayHintShown: boolean; senderNames: Record<string, string> };
+export const getPreferences = () => call<Preferences>("get_preferences");
+export const setNotifications = (on: boolean) => call<Preferences>("set_notifications", { on });
+/** The name shown with an address in From; a blank name removes it. */
+export const setSenderName = (address: string, name: string) =>
+  call<Preferences>("set_sender_name", { address, name });
+/** Start at login: an entry in the desktop's autostart folder (XDG), off by default. */
+export const getAutostart = () => call<boolean>("get_autostart");
+export const setAutostart = (on: boolean) => call<boolean>("set_autostart", { on });
+
 /** Event names and their payloads. */
 export const EVENTS = {
   status: "postern://status",
@@ -170,6 +181,7 @@ export const EVENTS = {
   outbox: "postern://outbox",
   activity: "postern://activity",
   authorize: "postern://authorize",
+  showAccount: "postern://show-account",
 } as const;
 
 export type EventPayloads = {
@@ -178,6 +190,7 @@ export type EventPayloads = {
   [EVENTS.outbox]: OutboxItem;
   [EVENTS.activity]: Activity;
   [EVENTS.authorize]: AuthorizeProgress;
+  [EVENTS.showAccount]: string;
 };
 
 function on<E extends keyof EventPayloads>(
@@ -192,3 +205,5 @@ export const onAccounts = (h: (a: Account[]) => void) => on(EVENTS.accounts, h);
 export const onOutbox = (h: (o: OutboxItem) => void) => on(EVENTS.outbox, h);
 export const onActivity = (h: (a: Activity) => void) => on(EVENTS.activity, h);
 export const onAuthorize = (h: (p: AuthorizeProgress) => void) => on(EVENTS.authorize, h);
+/** A notification about an account was clicked: show that account's status. */
+export const onShowAccount = (h: (address: string) => void) => on(EVENTS.showAccount, h);

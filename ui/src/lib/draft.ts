@@ -52,6 +52,16 @@ export function buildDraft(fields: DraftFields, attachments: Attachment[]): Draf
   };
 }
 
+/**
+ * From as the message shows it: `"Pat Doe" <pat@example.com>` when the account has a sender name
+ * (quotes and backslashes in the name escaped), the bare address otherwise.
+ */
+export function fromWithName(address: string, name: string | undefined): string {
+  const clean = (name ?? "").trim();
+  if (!clean || !address) return address;
+  return `"${clean.replace(/["\\]/g, "\\$&")}" <${address}>`;
+}
+
 /** Reads a picked text file (such as Google's client JSON) as UTF-8. */
 export function readFileText(file: File): Promise<string> {
   return new Promise((resolve, reject) => {

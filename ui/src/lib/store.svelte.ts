@@ -1,5 +1,6 @@
 // The window's live copy of what core said: loaded once, then kept current by core's events.
 import * as api from "./api";
+import { router } from "./router.svelte";
 import type {
   Account,
   Activity,
@@ -25,6 +26,8 @@ export type AuthorizeView = {
 class Store {
   info = $state<AppInfo | null>(null);
   accounts = $state<Account[]>([]);
+  /** Each account's sender name (Settings), by lowercased address. */
+  senderNames = $state<Record<string, string>>({});
   outbox = $state<OutboxItem[]>([]);
   activity = $state<Activity[]>([]);
   selected = $state<string | null>(null);
@@ -55,6 +58,16 @@ class Store {
     } catch (err) {
       this.loadError = api.toErrorView(err);
     }
+    await this.loadSenderNames();
+  }
+
+  /** The sender names; without them From is the bare address, so a failure only costs those. */
+  async loadSenderNames(): Promise<void> {
+    try {
+      this.senderNames = (await api.getPreferences())?.senderNames ?? {};
+    } catch {
+      this.senderNames = {};
+    }
   }
 
   /** Loads what the quick-compose window may see (its capability allows only these). */
@@ -67,6 +80,7 @@ class Store {
     } catch (err) {
       this.loadError = api.toErrorView(err);
     }
+    await this.loadSenderNames();
   }
 
   private async subscribe(all: boolean): Promise<void> {
@@ -77,7 +91,16 @@ class Store {
       api.onOutbox((o) => this.upsertOutbox(o)),
       api.onActivity((a) => this.addActivity(a)),
       api.onAuthorize((p) => this.onAuthorizeProgress(p)),
+      api.onShowAccount((address) => this.showAccount(address)),
     ]);
+  }
+
+  /** Selects an account and shows its status (a notification about it was clicked). */
+  showAccount(address: string): void {
+    if (this.accounts.length === 0 || this.accounts.some((a) => a.address === address)) {
+      this.selected = address;
+    }
+    router.go("status");
   }
 
   /** A flow started here, or elsewhere (the tray), moved on. */
