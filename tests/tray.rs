@@ -168,9 +168,10 @@ async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it
     let told =
         desktop::wait_notification(&format!("{me} can no longer send"), Duration::from_secs(20))
             .await;
-    // Google's invalid_grant does not say why; the notification gives the cause core worked out,
-    // the same the window shows.
-    let cause = "Google no longer accepts the grant (revoked or expired).";
+    // invalid_grant does not say why; the notification gives the cause core worked out, the
+    // same the window shows, in the provider's own name.
+    let cause =
+        "Sandbox (local stand-in for Google) no longer accepts the grant (it was revoked or it expired).";
     let shown = j.text("[data-testid=revoked-cause]").await;
     assert!(shown.contains(cause), "the window's cause: {shown}");
     assert!(

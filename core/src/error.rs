@@ -40,7 +40,7 @@ impl RevokedCause {
             RevokedCause::RevokedByYou => "You revoked Postern's access.".to_owned(),
             RevokedCause::TestingModeExpiry => "This client's Google Cloud project is in Testing, where Google ends every grant 7 days after consent.".to_owned(),
             RevokedCause::TimeBasedAccessEnded => format!("The time-limited access you chose on {provider}'s consent page has ended."),
-            RevokedCause::RemovedInAccount => format!("Access was removed in your {provider} account (or by {provider})."),
+            RevokedCause::RemovedInAccount => format!("Access was removed in your account at {provider}."),
             RevokedCause::PasswordChanged => "The account's password changed, which ends grants that include mail access.".to_owned(),
             RevokedCause::TooManyTokens => format!("Too many grants were made for this account and client; {provider} ended the oldest."),
             RevokedCause::Unused => "The grant was not used for six months.".to_owned(),

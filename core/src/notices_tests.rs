@@ -70,7 +70,8 @@ fn a_grant_removed_in_the_account_is_announced_with_its_cause_and_fix() {
     assert_eq!(n.address.as_deref(), Some(PAT));
     assert!(n.title.contains(PAT), "{}", n.title);
     assert!(
-        n.body.contains("Access was removed in your Google Account"),
+        n.body
+            .contains("Access was removed in your account at Google (Gmail)."),
         "{}",
         n.body
     );
