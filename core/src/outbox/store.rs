@@ -1,5 +1,7 @@
-//! The outbox table: the raw message is stored with its envelope before the first byte goes
-//! to the server; state changes are single UPDATEs so a crash leaves a consistent row.
+//! The outbox tables: the raw message (in `outbox_raw`) is stored with its envelope (in
+//! `outbox`) in one transaction before the first byte goes to the server; state changes are
+//! single UPDATEs of the small `outbox` row, so a crash leaves a consistent row and a state
+//! change never rewrites the message.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -9,7 +11,8 @@ use crate::outbox::{OutboxItem, OutboxState};
 use crate::store::Store;
 
 /// The outbox's migrations (component "outbox").
-pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         account TEXT NOT NULL,
         recipients TEXT NOT NULL,      -- JSON array: the envelope (To, Cc, Bcc)
@@ -26,7 +29,16 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
         next_attempt_at INTEGER NOT NULL, -- unix seconds
         sent_at TEXT
     );
-    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"];
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);",
+    // The raw bytes in their own table: a claim or a settle rewrites the small state row,
+    // not a message of up to 35 MB (and its copy in the WAL).
+    "CREATE TABLE outbox_raw (
+        id INTEGER PRIMARY KEY REFERENCES outbox (id) ON DELETE CASCADE,
+        raw BLOB NOT NULL
+    );
+    INSERT INTO outbox_raw (id, raw) SELECT id, raw FROM outbox;
+    ALTER TABLE outbox DROP COLUMN raw;",
+];
 
 const COLUMNS: &str = "id, account, to_display, subject, state, attempts, last_error, \
                        created_at, sent_at, message_id, size_bytes";
@@ -97,26 +109,38 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 /// Stores a composed message as `queued`, due now.
 pub(crate) fn insert(store: &Store, c: &Composed) -> Result<OutboxItem> {
-    let id = store.with(|conn| {
-        conn.execute(
-            "INSERT INTO outbox (account, recipients, to_display, subject, message_id, raw,
+    let item = {
+        let mut conn = store.conn();
+        let tx = conn.transaction().map_err(crate::store::storage)?;
+        tx.execute(
+            "INSERT INTO outbox (account, recipients, to_display, subject, message_id,
                  size_bytes, state, created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8)",
             params![
                 c.account,
                 json(&c.recipients),
                 json(&c.to),
                 c.subject,
                 c.message_id,
-                c.raw,
                 c.size() as i64,
                 now_rfc3339(),
                 now_unix()
             ],
-        )?;
-        Ok(conn.last_insert_rowid())
-    })?;
-    get(store, id)
+        )
+        .map_err(crate::store::storage)?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO outbox_raw (id, raw) VALUES (?1, ?2)",
+            params![id, c.raw],
+        )
+        .map_err(crate::store::storage)?;
+        // Read inside the transaction: a worker may claim the row the moment it is committed,
+        // and the caller is told what it stored (`queued`).
+        let item = get_in(&tx, id).map_err(crate::store::storage)?;
+        tx.commit().map_err(crate::store::storage)?;
+        item
+    };
+    item.ok_or(Error::OutboxNotFound { id: 0 })
 }
 
 /// One message, or `OutboxNotFound`.
@@ -183,7 +207,8 @@ pub(crate) fn claim(store: &Store, id: i64, owner: &str) -> Result<Option<Envelo
     }
     let env = tx
         .query_row(
-            "SELECT account, recipients, raw, attempts FROM outbox WHERE id = ?1",
+            "SELECT o.account, o.recipients, r.raw, o.attempts
+             FROM outbox o JOIN outbox_raw r ON r.id = o.id WHERE o.id = ?1",
             [id],
             |r| {
                 let recipients: String = r.get(1)?;
@@ -306,12 +331,15 @@ pub(crate) fn delete(store: &Store, id: i64) -> Result<()> {
             action: "discarded".into(),
         });
     }
+    // The raw bytes go with the row (ON DELETE CASCADE); their pages become free pages,
+    // given back to the file system by the store's incremental vacuum.
     store.with(|c| {
         c.execute(
             "DELETE FROM outbox WHERE id = ?1 AND state != 'sending'",
             [id],
         )
     })?;
+    store.reclaim();
     Ok(())
 }
 
