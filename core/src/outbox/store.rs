@@ -129,11 +129,7 @@ pub(crate) fn insert(store: &Store, c: &Composed) -> Result<OutboxItem> {
         )
         .map_err(crate::store::storage)?;
         let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO outbox_raw (id, raw) VALUES (?1, ?2)",
-            params![id, c.raw],
-        )
-        .map_err(crate::store::storage)?;
+        write_raw(&tx, id, &c.raw)?;
         // Read inside the transaction: a worker may claim the row the moment it is committed,
         // and the caller is told what it stored (`queued`).
         let item = get_in(&tx, id).map_err(crate::store::storage)?;
@@ -205,24 +201,47 @@ pub(crate) fn claim(store: &Store, id: i64, owner: &str) -> Result<Option<Envelo
     if n == 0 {
         return Ok(None);
     }
-    let env = tx
+    let (account, recipients, attempts) = tx
         .query_row(
-            "SELECT o.account, o.recipients, r.raw, o.attempts
-             FROM outbox o JOIN outbox_raw r ON r.id = o.id WHERE o.id = ?1",
+            "SELECT account, recipients, attempts FROM outbox WHERE id = ?1",
             [id],
-            |r| {
-                let recipients: String = r.get(1)?;
-                Ok(Envelope {
-                    account: r.get(0)?,
-                    recipients: serde_json::from_str(&recipients).unwrap_or_default(),
-                    raw: r.get(2)?,
-                    attempts: r.get(3)?,
-                })
-            },
+            |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?)),
         )
         .map_err(crate::store::storage)?;
+    let raw = read_raw(&tx, id)?;
     tx.commit().map_err(crate::store::storage)?;
-    Ok(Some(env))
+    Ok(Some(Envelope {
+        account,
+        recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+        raw,
+        attempts,
+    }))
+}
+
+/// Stores a message's bytes through SQLite's incremental blob I/O: binding them as a value
+/// would make SQLite copy the whole message first (one more copy of up to 35 MB).
+fn write_raw(c: &Connection, id: i64, raw: &[u8]) -> Result<()> {
+    c.execute(
+        "INSERT INTO outbox_raw (id, raw) VALUES (?1, ?2)",
+        params![id, rusqlite::blob::ZeroBlob(raw.len() as u64)],
+    )
+    .map_err(crate::store::storage)?;
+    let mut blob = c
+        .blob_open(rusqlite::MAIN_DB, "outbox_raw", "raw", id, false)
+        .map_err(crate::store::storage)?;
+    blob.write_all_at(raw, 0).map_err(crate::store::storage)
+}
+
+/// Reads a message's bytes straight into one buffer of their size (a plain SELECT would
+/// gather them in SQLite's buffer first, then copy them).
+fn read_raw(c: &Connection, id: i64) -> Result<Vec<u8>> {
+    let blob = c
+        .blob_open(rusqlite::MAIN_DB, "outbox_raw", "raw", id, true)
+        .map_err(crate::store::storage)?;
+    let mut raw = vec![0; blob.len()];
+    blob.read_at_exact(&mut raw, 0)
+        .map_err(crate::store::storage)?;
+    Ok(raw)
 }
 
 /// Records the outcome of a try: the new state, the reason and when to try again.
