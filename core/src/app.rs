@@ -60,6 +60,8 @@ pub(crate) struct AuthState {
     /// Accounts with a refresh in flight (shown as `refreshing`).
     pub(crate) refreshing: Mutex<HashSet<String>>,
     pub(crate) background: AtomicBool,
+    /// Access tokens read from the keychain, valid while the account's row is unchanged.
+    pub(crate) tokens: crate::auth::token_cache::TokenCache,
 }
 
 /// Postern's engine.

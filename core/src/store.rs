@@ -60,13 +60,16 @@ impl Store {
     fn init(conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(storage)?;
+        incremental_vacuum(&conn);
         // WAL: the window and the command line read while the other writes, and a commit costs
         // one sync instead of the rollback journal's several. FULL keeps every commit (an
         // outbox row above all) on disk before the call returns, power loss included.
         let _mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(storage)?;
-        conn.execute_batch("PRAGMA synchronous = FULL;")
+        // The WAL is cut back to this size whenever it restarts after a checkpoint; without a
+        // limit it keeps the size of the largest transaction (a 25 MB message) forever.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;")
             .map_err(storage)?;
         conn.execute_batch(
             "PRAGMA foreign_keys = ON;
@@ -122,9 +125,57 @@ impl Store {
         f(&self.conn()).map_err(storage)
     }
 
+    /// Gives freed pages back to the file system and cuts the WAL back, after deletions of
+    /// large rows (a purge, a discarded message). Best effort: a reader in another process
+    /// can keep the WAL from being reset now; the next checkpoint does it then.
+    pub fn reclaim(&self) {
+        let conn = self.conn();
+        // Each step of `incremental_vacuum` frees one page: run it to its end.
+        let vacuumed = conn
+            .prepare("PRAGMA incremental_vacuum")
+            .and_then(|mut st| {
+                let mut rows = st.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            });
+        if let Err(e) = vacuumed {
+            tracing::warn!("could not give free pages back: {e}");
+        }
+        // `wal_checkpoint` answers with a row; TRUNCATE empties the WAL file when no reader
+        // holds it.
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            tracing::warn!("could not checkpoint the WAL: {e}");
+        }
+    }
+
     /// The locked connection, for callers that need transactions.
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Turns on incremental vacuum, so deleted messages' pages can be given back to the file
+/// system (`Store::reclaim`). A new database takes it before its first table; an older one
+/// is rewritten once by `VACUUM`. Best effort: a database busy in another process stays as
+/// it is and is converted at a later opening.
+fn incremental_vacuum(conn: &Connection) {
+    let mode: i64 = conn
+        .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+        .unwrap_or(2);
+    if mode == 2 {
+        return;
+    }
+    let converted = conn
+        .execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")
+        .and_then(|()| {
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            if pages > 0 {
+                conn.execute_batch("VACUUM;")?;
+            }
+            Ok(())
+        });
+    if let Err(e) = converted {
+        tracing::warn!("incremental vacuum not turned on yet: {e}");
     }
 }
 

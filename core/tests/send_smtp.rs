@@ -286,3 +286,54 @@ async fn bad_addresses_and_oversize_messages_queue_nothing() {
     assert!(sb.mailbox().is_empty());
     sb.stop().await;
 }
+
+/// Appends lines of `x` until `buf` is `len` bytes long, the last line ending exactly there.
+fn fill_to(buf: &mut Vec<u8>, len: usize) {
+    while len - buf.len() > 100 {
+        buf.extend_from_slice(&[b'x'; 76]);
+        buf.extend_from_slice(b"\r\n");
+    }
+    let rest = len - buf.len();
+    buf.extend(std::iter::repeat_n(b'x', rest - 2));
+    buf.extend_from_slice(b"\r\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_starting_with_a_dot_arrive_intact_across_the_pieces_the_message_is_sent_in() {
+    let sb = sandbox().await;
+    let hooks = SandboxHooks::new(sb.endpoints(), Security::ImplicitTls);
+    hooks.add(ANN, grant(sb.endpoints(), ANN).await);
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = outbox(dir.path());
+
+    // The message goes to the server in 64 KiB pieces: a dot line starts exactly at the first
+    // boundary, and a CRLF is split by the second, followed by a line of one dot (which,
+    // unstuffed, would end the DATA early).
+    let mut raw = format!(
+        "From: {ANN}\r\nTo: bob@example.org\r\nSubject: dots\r\n\
+         Message-ID: <dots@example.com>\r\nDate: Mon, 30 Nov 2026 22:00:00 +0000\r\n\r\n"
+    )
+    .into_bytes();
+    fill_to(&mut raw, 65_536);
+    raw.extend_from_slice(b".a line that starts with a dot\r\n");
+    fill_to(&mut raw, 131_060);
+    raw.extend_from_slice(&[b'y'; 11]);
+    assert_eq!(raw.len(), 131_071);
+    raw.extend_from_slice(b"\r\n.\r\n..two dots\r\nthe end\r\n");
+    let m = postern_core::mail::parse_raw(ANN, &raw, 35_882_577).unwrap();
+    let item = outbox.send_and_wait(&*hooks, &m, WAIT).await.unwrap();
+    assert_eq!(item.state, OutboxState::Sent, "{:?}", item.last_error);
+    let got = sb.mailbox();
+    assert_eq!(got.len(), 1);
+    // lettre ends DATA with "\r\n.\r\n" after the message's own last CRLF (as it always
+    // did), so the stored copy has one empty line more at its end.
+    let sent = [m.raw.as_slice(), b"\r\n"].concat();
+    assert!(
+        got[0].raw == sent,
+        "the message arrived changed: {} bytes sent, {} received, first difference at {:?}",
+        sent.len(),
+        got[0].raw.len(),
+        got[0].raw.iter().zip(&sent).position(|(a, b)| a != b)
+    );
+    sb.stop().await;
+}

@@ -26,7 +26,8 @@ fn db(dir: &Path) -> rusqlite::Connection {
 fn raw_and_envelope(dir: &Path, id: i64) -> (Vec<u8>, String) {
     db(dir)
         .query_row(
-            "SELECT raw, recipients FROM outbox WHERE id = ?1",
+            "SELECT r.raw, o.recipients FROM outbox o JOIN outbox_raw r ON r.id = o.id
+             WHERE o.id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -97,6 +98,74 @@ async fn a_sent_message_loses_body_and_bcc_after_the_retention_and_keeps_its_out
     assert_eq!(kept.to, ["bob@example.org"]);
     assert_eq!(kept.sent_at, item.sent_at);
     assert_eq!(kept.size_bytes, item.size_bytes);
+    let _ = reopened.forget_account(ANN).await;
+    sb.stop().await;
+}
+
+/// The database file and its WAL, in bytes.
+fn on_disk(dir: &Path) -> u64 {
+    ["postern.db", "postern.db-wal"]
+        .iter()
+        .map(|f| std::fs::metadata(dir.join("data").join(f)).map_or(0, |m| m.len()))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_shrinks_when_sent_attachments_are_purged() {
+    use base64::Engine;
+    require_desktop();
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let service = format!("postern-storage-test-{}", uuid::Uuid::new_v4().simple());
+    let mut settings = settings(
+        sb.endpoints(),
+        SmtpSecurity::ImplicitTls,
+        dir.path(),
+        &service,
+    );
+    let app = open_app(
+        sb.endpoints(),
+        SmtpSecurity::ImplicitTls,
+        dir.path(),
+        &service,
+    )
+    .await;
+    app.authorize("sandbox", Some(ANN), browser(sb.endpoints(), ANN))
+        .await
+        .expect("authorized through the sandbox");
+    let file: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let draft = Draft {
+        from: ANN.into(),
+        to: "bob@example.org".into(),
+        subject: "a large attachment".into(),
+        text: "see attached".into(),
+        attachments: vec![postern_core::mail::Attachment {
+            name: "data.bin".into(),
+            content_type: String::new(),
+            data_base64: base64::engine::general_purpose::STANDARD.encode(&file),
+        }],
+        ..Draft::default()
+    };
+    let item = app.send_and_wait(draft, WAIT).await.unwrap();
+    assert_eq!(item.state, OutboxState::Sent, "{:?}", item.last_error);
+    drop(app);
+    let before = on_disk(dir.path());
+    assert!(
+        before > 4_000_000,
+        "the encoded attachment is on disk: {before}"
+    );
+
+    settings.sent_retention = Duration::ZERO;
+    let reopened = App::open(settings).await.unwrap();
+    let after = on_disk(dir.path());
+    assert!(
+        after < 1_000_000,
+        "after the purge the database and its WAL take {after} bytes (before: {before})"
+    );
+    let kept = reopened.outbox().await.unwrap();
+    assert_eq!(kept[0].subject, "a large attachment");
     let _ = reopened.forget_account(ANN).await;
     sb.stop().await;
 }

@@ -10,6 +10,7 @@ pub mod pkce;
 pub(crate) mod refresher;
 mod revocation;
 pub(crate) mod revoke;
+pub(crate) mod token_cache;
 pub(crate) mod validate;
 
 pub use flow::{Launcher, SystemLauncher};

@@ -90,14 +90,25 @@ impl App {
         }
     }
 
-    /// The stored access token while it is outside its refresh margin.
+    /// The stored access token while it is outside its refresh margin: from memory while the
+    /// account's row is unchanged since it was read (core/src/auth/token_cache.rs), else
+    /// from the keychain.
     async fn fresh_token(&self, address: &str) -> Result<Option<Secret>> {
-        let lifetime = self.record(address)?.access_lifetime_secs;
-        let vault = self.vault.clone();
-        let key = address.to_owned();
+        let rec = self.record(address)?;
         let now = self.settings.clock.unix();
-        let stored = blocking(move || vault.get_access(&key)).await?;
-        let margin = refresh_margin(lifetime);
+        let margin = refresh_margin(rec.access_lifetime_secs);
+        let stored = match self.auth.tokens.get(&rec) {
+            Some(hit) => Some(hit),
+            None => {
+                let vault = self.vault.clone();
+                let key = address.to_owned();
+                let read = blocking(move || vault.get_access(&key)).await?;
+                if let Some((tok, exp)) = &read {
+                    self.auth.tokens.put(&rec, tok, *exp);
+                }
+                read
+            }
+        };
         Ok(stored.and_then(|(tok, exp)| (exp - now > margin).then_some(tok)))
     }
 
@@ -267,6 +278,9 @@ impl App {
         rec.refresh_failures = 0;
         rec.next_refresh_try = None;
         accounts::save(&self.store, &rec)?;
+        self.auth
+            .tokens
+            .put(&rec, &resp.access_token, expires_at.unix_timestamp());
         let lifetime = if resp.expires_in < 120 {
             format!("{} seconds", resp.expires_in)
         } else {
@@ -283,6 +297,7 @@ impl App {
 
     /// Records a failed refresh; returns the error to give the caller.
     async fn refresh_failed(&self, address: &str, provider: &Provider, e: Error) -> Error {
+        self.auth.tokens.forget(address);
         let Ok(mut rec) = self.record(address) else {
             return e;
         };

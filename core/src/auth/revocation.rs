@@ -89,6 +89,7 @@ impl App {
         let vault = self.vault.clone();
         let key = address.to_owned();
         blocking(move || vault.delete_tokens(&key)).await?;
+        self.auth.tokens.forget(address);
         accounts::delete(&self.store, address)?;
         self.activity.record(
             Some(address),
@@ -183,6 +184,7 @@ impl App {
         let vault = self.vault.clone();
         let key = rec.address.clone();
         blocking(move || vault.delete_tokens(&key)).await?;
+        self.auth.tokens.forget(&rec.address);
         rec.standing = Standing::Revoked;
         rec.revoked_cause = Some(RevokedCause::RevokedByYou);
         rec.access_expires_at = None;

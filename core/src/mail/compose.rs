@@ -71,6 +71,12 @@ impl Composed {
 /// Builds the message for `draft`, refusing it when an address is wrong, there is no
 /// recipient, or it would be larger than `max_message_bytes`.
 pub fn compose(draft: &Draft, max_message_bytes: u64) -> Result<Composed> {
+    compose_owned(draft.clone(), max_message_bytes)
+}
+
+/// [`compose`] taking the draft: each attachment's base64 is dropped as soon as it is
+/// decoded, so a large attachment is not held three times over while the message is built.
+pub fn compose_owned(mut draft: Draft, max_message_bytes: u64) -> Result<Composed> {
     let from = parse_one("From", &draft.from)?;
     let to = parse_list("To", &draft.to)?;
     let cc = parse_list("Cc", &draft.cc)?;
@@ -78,7 +84,7 @@ pub fn compose(draft: &Draft, max_message_bytes: u64) -> Result<Composed> {
     if to.is_empty() && cc.is_empty() && bcc.is_empty() {
         return Err(Error::NoRecipients);
     }
-    let files = decode_attachments(&draft.attachments, max_message_bytes)?;
+    let files = decode_attachments(std::mem::take(&mut draft.attachments), max_message_bytes)?;
 
     let message_id = new_message_id(&from.email);
     let mut builder = lettre::Message::builder()
@@ -102,7 +108,7 @@ pub fn compose(draft: &Draft, max_message_bytes: u64) -> Result<Composed> {
             draft.text.clone(),
             html.clone(),
         )),
-        None => Body::Single(SinglePart::plain(draft.text.clone())),
+        None => Body::Single(SinglePart::plain(std::mem::take(&mut draft.text))),
     };
     let message = if files.is_empty() {
         match body {
@@ -125,6 +131,7 @@ pub fn compose(draft: &Draft, max_message_bytes: u64) -> Result<Composed> {
     })?;
 
     let raw = message.formatted();
+    drop(message);
     check_size(raw.len() as u64, max_message_bytes)?;
     let recipients = dedup(
         to.iter()
@@ -242,18 +249,19 @@ pub(crate) fn largest_attachment(max_message_bytes: u64) -> u64 {
 
 /// Decodes attachments, finds their types and refuses any that alone exceed the limit.
 fn decode_attachments(
-    attachments: &[Attachment],
+    attachments: Vec<Attachment>,
     max_message_bytes: u64,
 ) -> Result<Vec<(String, ContentType, Vec<u8>)>> {
     let mut out = Vec::with_capacity(attachments.len());
     let mut encoded_total: u64 = 0;
-    for a in attachments {
+    for mut a in attachments {
         let data = base64::engine::general_purpose::STANDARD
             .decode(a.data_base64.trim())
             .map_err(|e| Error::InvalidInput {
                 what: format!("attachment {}", a.name),
                 why: format!("its data is not base64 ({e})"),
             })?;
+        a.data_base64 = String::new();
         // base64 in the message grows it by a third, plus line breaks.
         let encoded = (data.len() as u64).div_ceil(3) * 4 * 78 / 76;
         if encoded > max_message_bytes {
@@ -265,7 +273,8 @@ fn decode_attachments(
         }
         encoded_total += encoded;
         check_size(encoded_total, max_message_bytes)?;
-        out.push((a.name.clone(), content_type_of(a)?, data));
+        let content_type = content_type_of(&a)?;
+        out.push((a.name, content_type, data));
     }
     Ok(out)
 }

@@ -9,7 +9,14 @@ use crate::error::{Error, Result};
 
 /// Reads `reader` to its end, or `Ok(None)` as soon as it holds more than `limit` bytes.
 pub fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
+    read_sized(reader, limit, 0)
+}
+
+/// [`read_at_most`] into a buffer made for `expected` bytes (a file's known size), so a large
+/// file is not read through a buffer that doubles (and is copied) as it grows.
+fn read_sized(reader: impl Read, limit: u64, expected: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let room = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut buf = Vec::with_capacity(room);
     reader.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
     Ok((buf.len() as u64 <= limit).then_some(buf))
 }
@@ -53,12 +60,14 @@ pub fn read_attachment(path: &Path, max_message_bytes: u64) -> Result<Vec<u8>> {
         limit,
     };
     // A regular file's size is known: refuse it without reading.
+    let mut expected = 0;
     if let Ok(meta) = file.metadata() {
         if meta.is_file() && meta.len() > limit {
             return Err(too_large(meta.len()));
         }
+        expected = if meta.is_file() { meta.len() } else { 0 };
     }
-    read_at_most(file, limit)
+    read_sized(file, limit, expected)
         .map_err(unreadable)?
         .ok_or_else(|| too_large(limit.saturating_add(1)))
 }

@@ -8,7 +8,7 @@ pub mod raw;
 pub mod sign_in;
 pub mod smtp;
 
-pub use compose::{compose, Attachment, Composed, Draft};
+pub use compose::{compose, compose_owned, Attachment, Composed, Draft};
 pub use raw::parse_raw;
 pub use sign_in::OAuthMechanism;
 pub use smtp::{Accepted, Mailer, Security, SmtpEndpoint};

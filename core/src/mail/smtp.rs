@@ -13,7 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::client::{Certificate, CertificateStore, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters,
+};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use lettre::Address;
 use tokio::sync::Mutex;
 
@@ -102,7 +106,7 @@ impl Mailer {
             }
         };
         let limit = send_timeout(raw.len());
-        match tokio::time::timeout(limit, conn.send(&envelope, raw)).await {
+        match tokio::time::timeout(limit, transmit(&mut conn, &envelope, raw)).await {
             Ok(Ok(reply)) => {
                 pool.give_back(conn).await;
                 Ok(Accepted {
@@ -112,7 +116,7 @@ impl Mailer {
             }
             Ok(Err(e)) => {
                 hang_up(conn).await;
-                Err(explain(&e, &endpoint.host))
+                Err(e.explained(&endpoint.host))
             }
             Err(_) => {
                 hang_up(conn).await;
@@ -157,6 +161,77 @@ impl Mailer {
 
 fn key(account: &str) -> String {
     account.to_ascii_lowercase()
+}
+
+/// What a message is handed to lettre in: small enough that its dot-stuffed copy is no
+/// burden, large enough that the writes stay few.
+const PIECE: usize = 64 * 1024;
+
+/// Why a transmission failed: lettre's error, or a check made before anything was sent.
+enum Refused {
+    Smtp(lettre::transport::smtp::Error),
+    Here(Error),
+}
+
+impl Refused {
+    fn explained(self, host: &str) -> Error {
+        match self {
+            Refused::Smtp(e) => explain(&e, host),
+            Refused::Here(e) => e,
+        }
+    }
+}
+
+impl From<lettre::transport::smtp::Error> for Refused {
+    fn from(e: lettre::transport::smtp::Error) -> Self {
+        Refused::Smtp(e)
+    }
+}
+
+/// lettre's `send` (MAIL with the 8BITMIME and SMTPUTF8 parameters it would choose, RCPT,
+/// DATA, the message), except that the message goes to lettre in pieces: lettre's `send`
+/// first dot-stuffs the whole message into one more buffer of its size, a second copy of a
+/// 35 MB message. lettre's codec keeps its state between pieces, so a line split across two
+/// is stuffed right. (lettre has no SMTP PIPELINING, so each command waits for its reply.)
+async fn transmit(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    raw: &[u8],
+) -> std::result::Result<lettre::transport::smtp::response::Response, Refused> {
+    let info = conn.server_info();
+    let mut options = Vec::new();
+    let addresses = envelope
+        .from()
+        .into_iter()
+        .chain(envelope.to())
+        .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+    if addresses {
+        if !info.supports_feature(Extension::SmtpUtfEight) {
+            // 555: what a server answers a MAIL parameter it does not take (RFC 5321).
+            return Err(Refused::Here(Error::SmtpRejected {
+                code: 555,
+                text: "the server does not take addresses beyond ASCII (no SMTPUTF8)".into(),
+            }));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !raw.is_ascii() {
+        if !info.supports_feature(Extension::EightBitMime) {
+            return Err(Refused::Here(Error::SmtpRejected {
+                code: 555,
+                text: "the message has 8-bit text and the server does not take it (no 8BITMIME)"
+                    .into(),
+            }));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    conn.command(Mail::new(envelope.from().cloned(), options))
+        .await?;
+    for to in envelope.to() {
+        conn.command(Rcpt::new(to.clone(), vec![])).await?;
+    }
+    conn.command(Data).await?;
+    Ok(conn.message_iter(raw.chunks(PIECE)).await?)
 }
 
 fn envelope(account: &str, recipients: &[String]) -> Result<Envelope> {

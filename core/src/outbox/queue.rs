@@ -237,6 +237,23 @@ impl Outbox {
         })
     }
 
+    /// [`Outbox::send_and_wait`] that lets go of the message once it is stored: the worker
+    /// reads the bytes back from the database, so a large message is not held twice.
+    pub async fn send_owned_and_wait(
+        &self,
+        hooks: &dyn OutboxHooks,
+        message: Composed,
+        timeout: Duration,
+    ) -> Result<OutboxItem> {
+        let mut changes = self.subscribe();
+        let item = self.submit(hooks, &message).await?;
+        drop(message);
+        let mut carried = self.carry(hooks, &[item.id], timeout, &mut changes).await?;
+        carried.pop().ok_or(Error::Internal {
+            why: "the message was not carried".into(),
+        })
+    }
+
     /// Carries the messages `ids` until each is settled (sent, failed or waiting) or `timeout`
     /// passes (`SendTimedOut` naming the first one still moving). This process delivers them
     /// itself while it holds the delivery lease; when another process (the window, the daemon)

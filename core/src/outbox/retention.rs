@@ -4,53 +4,54 @@
 //! sit readable on disk. A purged row has an empty envelope: a sent message always had at
 //! least one recipient, so `[]` marks it as done and the purge never repeats work.
 
-use rusqlite::params;
-
 use crate::error::Result;
 use crate::store::Store;
 
-/// The header block of a raw message: everything up to and including the blank line that
-/// ends it (CRLF or bare LF), or the whole message when it has no body.
-pub(crate) fn header_block(raw: &[u8]) -> &[u8] {
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
-    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    let end = match (crlf, lf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(raw.len()),
-    };
-    &raw[..end]
-}
+/// The length of a raw message's header block, in SQL: everything up to and including the
+/// first blank line (CRLF or bare LF), or the whole message when it has no body. Computed
+/// by SQLite so a purge never loads a message into memory. (`substr` of an empty blob is
+/// NULL, hence the `coalesce` where it is used.)
+const HEADER_END: &str = "CASE
+        WHEN instr(raw, X'0D0A0D0A') > 0
+             AND (instr(raw, X'0A0A') = 0 OR instr(raw, X'0D0A0D0A') + 3 < instr(raw, X'0A0A') + 1)
+            THEN instr(raw, X'0D0A0D0A') + 3
+        WHEN instr(raw, X'0A0A') > 0 THEN instr(raw, X'0A0A') + 1
+        ELSE length(raw)
+    END";
 
 /// Drops the bodies of messages sent before `cutoff` (RFC 3339; compared as times, since
 /// `sent_at` has whole seconds and the cutoff may not);
 /// returns how many were purged. Subject, visible To, Message-ID, size, state, attempts,
-/// reason and times stay.
+/// reason and times stay. The freed pages go back to the file system and the WAL is cut
+/// back (`Store::reclaim`), so the file shrinks.
 pub(crate) fn purge_sent_bodies(store: &Store, cutoff: &str) -> Result<usize> {
-    let mut conn = store.conn();
-    let tx = conn.transaction().map_err(crate::store::storage)?;
-    let old: Vec<(i64, Vec<u8>)> = {
-        let mut st = tx
-            .prepare(
-                "SELECT id, raw FROM outbox
-                 WHERE state = 'sent' AND julianday(sent_at) < julianday(?1)
-                   AND recipients != '[]'",
-            )
-            .map_err(crate::store::storage)?;
-        let rows = st
-            .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(crate::store::storage)?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(crate::store::storage)?
-    };
-    for (id, raw) in &old {
+    let purged = {
+        let mut conn = store.conn();
+        let tx = conn.transaction().map_err(crate::store::storage)?;
+        let old = "SELECT id FROM outbox
+                   WHERE state = 'sent' AND julianday(sent_at) < julianday(?1)
+                     AND recipients != '[]'";
         tx.execute(
-            "UPDATE outbox SET raw = ?2, recipients = '[]' WHERE id = ?1 AND state = 'sent'",
-            params![id, header_block(raw)],
+            &format!(
+                "UPDATE outbox_raw SET raw = coalesce(substr(raw, 1, {HEADER_END}), raw)
+                 WHERE id IN ({old})"
+            ),
+            [cutoff],
         )
         .map_err(crate::store::storage)?;
+        let n = tx
+            .execute(
+                &format!("UPDATE outbox SET recipients = '[]' WHERE id IN ({old})"),
+                [cutoff],
+            )
+            .map_err(crate::store::storage)?;
+        tx.commit().map_err(crate::store::storage)?;
+        n
+    };
+    if purged > 0 {
+        store.reclaim();
     }
-    tx.commit().map_err(crate::store::storage)?;
-    Ok(old.len())
+    Ok(purged)
 }
 
 #[cfg(test)]
@@ -59,6 +60,7 @@ mod tests {
     use crate::mail::Composed;
     use crate::outbox::store::{self as outbox_store, MIGRATIONS};
     use crate::outbox::OutboxState;
+    use rusqlite::params;
 
     fn store() -> Store {
         let s = Store::open_in_memory().unwrap();
@@ -92,7 +94,8 @@ mod tests {
     fn raw_and_envelope(s: &Store, id: i64) -> (Vec<u8>, String) {
         s.with(|c| {
             c.query_row(
-                "SELECT raw, recipients FROM outbox WHERE id = ?1",
+                "SELECT r.raw, o.recipients FROM outbox o JOIN outbox_raw r ON r.id = o.id
+                 WHERE o.id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -135,9 +138,23 @@ mod tests {
 
     #[test]
     fn the_header_block_ends_at_the_first_blank_line() {
-        assert_eq!(header_block(b"A: 1\r\n\r\nb\r\n\r\nc"), b"A: 1\r\n\r\n");
-        assert_eq!(header_block(b"A: 1\n\nb"), b"A: 1\n\n");
-        assert_eq!(header_block(b"A: 1\r\n"), b"A: 1\r\n");
-        assert_eq!(header_block(b""), b"");
+        let s = store();
+        let block = |raw: &[u8]| -> Vec<u8> {
+            s.with(|c| {
+                c.query_row(
+                    &format!(
+                        "SELECT coalesce(substr(raw, 1, {HEADER_END}), raw) FROM (SELECT ?1 AS raw)"
+                    ),
+                    [rusqlite::types::Value::Blob(raw.to_vec())],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap()
+        };
+        assert_eq!(block(b"A: 1\r\n\r\nb\r\n\r\nc"), b"A: 1\r\n\r\n");
+        assert_eq!(block(b"A: 1\n\nb"), b"A: 1\n\n");
+        assert_eq!(block(b"A: 1\n\nb\r\n\r\n"), b"A: 1\n\n");
+        assert_eq!(block(b"A: 1\r\n"), b"A: 1\r\n");
+        assert_eq!(block(b""), b"");
     }
 }

@@ -73,7 +73,7 @@ impl App {
     /// returned item is queued; `Event::Outbox` tells the rest.
     pub async fn send(&self, draft: Draft) -> Result<OutboxItem> {
         let limit = self.limit_for(&draft.from).await?;
-        let message = mail::compose(&draft, limit)?;
+        let message = mail::compose_owned(draft, limit)?;
         self.outbox.submit(self, &message).await
     }
 
@@ -82,8 +82,10 @@ impl App {
     /// After `timeout`: `SendTimedOut`, the message staying in the outbox.
     pub async fn send_and_wait(&self, draft: Draft, timeout: Duration) -> Result<OutboxItem> {
         let limit = self.limit_for(&draft.from).await?;
-        let message = mail::compose(&draft, limit)?;
-        self.outbox.send_and_wait(self, &message, timeout).await
+        let message = mail::compose_owned(draft, limit)?;
+        self.outbox
+            .send_owned_and_wait(self, message, timeout)
+            .await
     }
 
     /// Queues a whole RFC 5322 message from `from` (empty: the message's From address;
@@ -107,7 +109,10 @@ impl App {
         };
         let limit = self.limit_for(&from).await?;
         let message = mail::parse_raw(&from, &rfc5322, limit)?;
-        self.outbox.send_and_wait(self, &message, timeout).await
+        drop(rfc5322);
+        self.outbox
+            .send_owned_and_wait(self, message, timeout)
+            .await
     }
 
     /// Every outbox message, newest first.

@@ -1,5 +1,7 @@
-//! The outbox table: the raw message is stored with its envelope before the first byte goes
-//! to the server; state changes are single UPDATEs so a crash leaves a consistent row.
+//! The outbox tables: the raw message (in `outbox_raw`) is stored with its envelope (in
+//! `outbox`) in one transaction before the first byte goes to the server; state changes are
+//! single UPDATEs of the small `outbox` row, so a crash leaves a consistent row and a state
+//! change never rewrites the message.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -9,7 +11,8 @@ use crate::outbox::{OutboxItem, OutboxState};
 use crate::store::Store;
 
 /// The outbox's migrations (component "outbox").
-pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         account TEXT NOT NULL,
         recipients TEXT NOT NULL,      -- JSON array: the envelope (To, Cc, Bcc)
@@ -26,7 +29,16 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
         next_attempt_at INTEGER NOT NULL, -- unix seconds
         sent_at TEXT
     );
-    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"];
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);",
+    // The raw bytes in their own table: a claim or a settle rewrites the small state row,
+    // not a message of up to 35 MB (and its copy in the WAL).
+    "CREATE TABLE outbox_raw (
+        id INTEGER PRIMARY KEY REFERENCES outbox (id) ON DELETE CASCADE,
+        raw BLOB NOT NULL
+    );
+    INSERT INTO outbox_raw (id, raw) SELECT id, raw FROM outbox;
+    ALTER TABLE outbox DROP COLUMN raw;",
+];
 
 const COLUMNS: &str = "id, account, to_display, subject, state, attempts, last_error, \
                        created_at, sent_at, message_id, size_bytes";
@@ -98,29 +110,34 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 /// Stores a composed message as `queued`, due now, and returns it as stored (read under the
 /// same lock, so a worker cannot have claimed it in between).
 pub(crate) fn insert(store: &Store, c: &Composed) -> Result<OutboxItem> {
-    store.with(|conn| {
-        conn.execute(
-            "INSERT INTO outbox (account, recipients, to_display, subject, message_id, raw,
+    let item = {
+        let mut conn = store.conn();
+        let tx = conn.transaction().map_err(crate::store::storage)?;
+        tx.execute(
+            "INSERT INTO outbox (account, recipients, to_display, subject, message_id,
                  size_bytes, state, created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8)",
             params![
                 c.account,
                 json(&c.recipients),
                 json(&c.to),
                 c.subject,
                 c.message_id,
-                c.raw,
                 c.size() as i64,
                 now_rfc3339(),
                 now_unix()
             ],
-        )?;
-        conn.query_row(
-            &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
-            [conn.last_insert_rowid()],
-            item,
         )
-    })
+        .map_err(crate::store::storage)?;
+        let id = tx.last_insert_rowid();
+        write_raw(&tx, id, &c.raw)?;
+        // Read inside the transaction: a worker may claim the row the moment it is committed,
+        // and the caller is told what it stored (`queued`).
+        let item = get_in(&tx, id).map_err(crate::store::storage)?;
+        tx.commit().map_err(crate::store::storage)?;
+        item
+    };
+    item.ok_or(Error::OutboxNotFound { id: 0 })
 }
 
 /// One message, or `OutboxNotFound`.
@@ -185,23 +202,47 @@ pub(crate) fn claim(store: &Store, id: i64, owner: &str) -> Result<Option<Envelo
     if n == 0 {
         return Ok(None);
     }
-    let env = tx
+    let (account, recipients, attempts) = tx
         .query_row(
-            "SELECT account, recipients, raw, attempts FROM outbox WHERE id = ?1",
+            "SELECT account, recipients, attempts FROM outbox WHERE id = ?1",
             [id],
-            |r| {
-                let recipients: String = r.get(1)?;
-                Ok(Envelope {
-                    account: r.get(0)?,
-                    recipients: serde_json::from_str(&recipients).unwrap_or_default(),
-                    raw: r.get(2)?,
-                    attempts: r.get(3)?,
-                })
-            },
+            |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?)),
         )
         .map_err(crate::store::storage)?;
+    let raw = read_raw(&tx, id)?;
     tx.commit().map_err(crate::store::storage)?;
-    Ok(Some(env))
+    Ok(Some(Envelope {
+        account,
+        recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+        raw,
+        attempts,
+    }))
+}
+
+/// Stores a message's bytes through SQLite's incremental blob I/O: binding them as a value
+/// would make SQLite copy the whole message first (one more copy of up to 35 MB).
+fn write_raw(c: &Connection, id: i64, raw: &[u8]) -> Result<()> {
+    c.execute(
+        "INSERT INTO outbox_raw (id, raw) VALUES (?1, ?2)",
+        params![id, rusqlite::blob::ZeroBlob(raw.len() as u64)],
+    )
+    .map_err(crate::store::storage)?;
+    let mut blob = c
+        .blob_open(rusqlite::MAIN_DB, "outbox_raw", "raw", id, false)
+        .map_err(crate::store::storage)?;
+    blob.write_all_at(raw, 0).map_err(crate::store::storage)
+}
+
+/// Reads a message's bytes straight into one buffer of their size (a plain SELECT would
+/// gather them in SQLite's buffer first, then copy them).
+fn read_raw(c: &Connection, id: i64) -> Result<Vec<u8>> {
+    let blob = c
+        .blob_open(rusqlite::MAIN_DB, "outbox_raw", "raw", id, true)
+        .map_err(crate::store::storage)?;
+    let mut raw = vec![0; blob.len()];
+    blob.read_at_exact(&mut raw, 0)
+        .map_err(crate::store::storage)?;
+    Ok(raw)
 }
 
 /// Records the outcome of a try: the new state, the reason and when to try again.
@@ -310,12 +351,15 @@ pub(crate) fn delete(store: &Store, id: i64) -> Result<()> {
             action: "discarded".into(),
         });
     }
+    // The raw bytes go with the row (ON DELETE CASCADE); their pages become free pages,
+    // given back to the file system by the store's incremental vacuum.
     store.with(|c| {
         c.execute(
             "DELETE FROM outbox WHERE id = ?1 AND state != 'sending'",
             [id],
         )
     })?;
+    store.reclaim();
     Ok(())
 }
 

@@ -116,3 +116,71 @@ fn a_retry_racing_a_claim_never_puts_a_sending_row_back_in_the_queue() {
         );
     }
 }
+
+fn wal_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::metadata(dir.join("postern.db-wal")).map_or(0, |m| m.len())
+}
+
+#[test]
+fn a_state_change_does_not_rewrite_the_message_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("postern.db")).unwrap();
+    s.migrate("outbox", MIGRATIONS).unwrap();
+    let columns: Vec<String> = s
+        .with(|c| {
+            let mut st = c.prepare("SELECT name FROM pragma_table_info('outbox')")?;
+            let names = st.query_map([], |r| r.get(0))?;
+            names.collect()
+        })
+        .unwrap();
+    assert!(!columns.iter().any(|c| c == "raw"), "{columns:?}");
+
+    let mut big = message("big");
+    big.raw = vec![b'x'; 2_000_000];
+    let id = insert(&s, &big).unwrap().id;
+    s.reclaim();
+    assert_eq!(wal_bytes(dir.path()), 0, "the WAL starts empty");
+    let env = claim(&s, id, "pid:1:a").unwrap().unwrap();
+    assert_eq!(env.raw.len(), 2_000_000);
+    settle(&s, id, OutboxState::Queued, None, Some(now_unix() + 2)).unwrap();
+    requeue(&s, id).unwrap();
+    claim(&s, id, "pid:1:a").unwrap().unwrap();
+    settle(&s, id, OutboxState::Sent, None, None).unwrap();
+    let wal = wal_bytes(dir.path());
+    assert!(
+        wal < 100_000,
+        "five state changes wrote {wal} bytes to the WAL for a 2 MB message"
+    );
+}
+
+#[test]
+fn the_migration_moves_stored_messages_to_their_own_table() {
+    let s = store_before_the_raw_table();
+    s.with(|c| {
+        c.execute(
+            "INSERT INTO outbox (account, recipients, to_display, subject, message_id, raw,
+                 size_bytes, state, created_at, next_attempt_at)
+             VALUES ('ann@example.com', '[\"bob@example.org\"]', '[\"bob@example.org\"]', 's',
+                 'm@example.com', X'4142430D0A', 5, 'queued', '2026-01-01T00:00:00Z', 0)",
+            [],
+        )
+    })
+    .unwrap();
+    s.migrate("outbox", MIGRATIONS).unwrap();
+    let env = claim(&s, 1, "pid:1:a").unwrap().unwrap();
+    assert_eq!(env.raw, b"ABC\r\n");
+    assert_eq!(env.recipients, ["bob@example.org"]);
+    delete(&s, 1).unwrap_err(); // being sent
+    settle(&s, 1, OutboxState::Failed, None, None).unwrap();
+    delete(&s, 1).unwrap();
+    let left: i64 = s
+        .with(|c| c.query_row("SELECT COUNT(*) FROM outbox_raw", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(left, 0, "the bytes go with their row");
+}
+
+fn store_before_the_raw_table() -> Store {
+    let s = Store::open_in_memory().unwrap();
+    s.migrate("outbox", &MIGRATIONS[..1]).unwrap();
+    s
+}
