@@ -10,6 +10,8 @@ mod common;
 mod refresh;
 #[path = "cli/revocation.rs"]
 mod revocation;
+#[path = "cli/sandbox_admin.rs"]
+mod sandbox_admin;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

@@ -12,7 +12,7 @@ mod leaks;
 
 use common::browser::Consent;
 use fantoccini::Locator;
-use journey::{sandbox_base, Journey, MAIL_SCOPE};
+use journey::{Journey, MAIL_SCOPE};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_person_adds_an_account_sends_mail_revokes_and_authorizes_again() {
@@ -93,13 +93,8 @@ async fn a_person_adds_an_account_sends_mail_revokes_and_authorizes_again() {
     );
     j.app.screenshot("gui-3-outbox-sent").await;
     // The sandbox's mailbox got it, attachment and all.
-    let base = sandbox_base(&url);
-    let mailbox: serde_json::Value = reqwest::get(format!("{base}/admin/mailbox"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let admin = j.sandbox_admin(&url);
+    let mailbox = admin.get_json("mailbox").await;
     let got = &mailbox[0];
     assert_eq!(got["subject"], "Minutes of Tuesday", "mailbox: {mailbox}");
     assert_eq!(got["account"], me);
@@ -111,13 +106,29 @@ async fn a_person_adds_an_account_sends_mail_revokes_and_authorizes_again() {
         ["Hello,", "the minutes are attached.", "Pat"],
         "body: {text:?}"
     );
-    let bytes = reqwest::get(format!("{base}/admin/mailbox/0/attachments/0"))
+    let bytes = admin
+        .get("mailbox/0/attachments/0")
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
     assert_eq!(&bytes[..], content);
+    // Without the token, or addressed by another name, the window's sandbox shows nothing.
+    let bare = reqwest::get(format!("{}/mailbox", admin.base))
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 401, "the mailbox without the admin token");
+    let rebound = reqwest::Client::new()
+        .get(format!("{}/mailbox", admin.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rebound.status(),
+        421,
+        "the mailbox asked for by another name"
+    );
 
     // 3. Revoke, after saying yes to the question.
     j.click("[data-testid=tab-status]").await;

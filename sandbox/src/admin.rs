@@ -1,6 +1,7 @@
 //! `/admin/*` on the plain-HTTP port: JSON mirrors of the [`crate::Sandbox`] controls, so
 //! a person or a test in another process can move the clock, inject faults and read the
-//! mailbox (see the README for the list).
+//! mailbox (see the README for the list). Every route needs the admin token
+//! ([`crate::access::admin_token`]).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -234,6 +235,15 @@ async fn reset_counts(State(s): State<AppState>) -> Json<Value> {
 
 async fn mailbox(State(s): State<AppState>) -> Json<Value> {
     Json(json!(*s.mailbox()))
+}
+
+/// An `/admin` path that names no control (reached only with the token).
+pub(crate) async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": "no such admin route; sandbox/README.md lists them"})),
+    )
+        .into_response()
 }
 
 fn no_message() -> Response {

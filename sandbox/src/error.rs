@@ -30,4 +30,13 @@ pub enum SandboxError {
     /// Generating the CA, the server certificate or the signing key failed.
     #[error("could not create the sandbox's keys or certificates: {0}; this is a bug in postern-sandbox")]
     Crypto(String),
+    /// The admin token given in the configuration is too short or has characters a header
+    /// cannot carry.
+    #[error(
+        "the sandbox's admin token must be at least {min_len} visible ASCII characters without spaces; leave it unset for a random one"
+    )]
+    AdminToken {
+        /// The shortest token accepted.
+        min_len: usize,
+    },
 }

@@ -4,31 +4,51 @@
 use std::sync::Arc;
 
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::access::{self, Listener};
 use crate::state::Shared;
 use crate::{admin, oauth};
 
 pub(crate) type AppState = Arc<Shared>;
 
 /// HTTPS: Google's API hosts (discovery, token, revoke, tokeninfo, userinfo, JWKS) and
-/// the authorization endpoint.
-pub(crate) fn https_router(shared: AppState) -> Router {
+/// the authorization endpoint; only for requests addressed to loopback and `port`.
+pub(crate) fn https_router(shared: AppState, port: u16) -> Router {
     oauth::api_routes()
         .merge(oauth::consent_routes())
         .fallback(not_found)
+        .layer(from_fn_with_state(
+            Listener {
+                port,
+                default_port: 443,
+            },
+            access::loopback_host,
+        ))
         .with_state(shared)
 }
 
-/// Plain HTTP: the browser-facing consent page and the admin API.
-pub(crate) fn http_router(shared: AppState) -> Router {
+/// Plain HTTP: the browser-facing consent page and the admin API (which also needs the
+/// admin token); only for requests addressed to loopback and `port`.
+pub(crate) fn http_router(shared: AppState, port: u16) -> Router {
+    let admin = admin::routes()
+        .fallback(admin::not_found)
+        .layer(from_fn_with_state(shared.clone(), access::admin_token));
     oauth::consent_routes()
-        .nest("/admin", admin::routes())
+        .nest("/admin", admin)
         .route("/", get(|| async { "postern-sandbox\n" }))
         .fallback(not_found)
+        .layer(from_fn_with_state(
+            Listener {
+                port,
+                default_port: 80,
+            },
+            access::loopback_host,
+        ))
         .with_state(shared)
 }
 

@@ -5,10 +5,12 @@
 //!
 //! [`start`] binds everything on 127.0.0.1 and returns a [`Sandbox`] handle whose methods
 //! move the clock, inject faults and read the mailbox; the same controls are exposed as
-//! JSON under `/admin` on the plain-HTTP port (see the crate's README).
+//! JSON under `/admin` on the plain-HTTP port, for whoever holds the per-run admin token
+//! (see the crate's README).
 
 #![warn(missing_docs)]
 
+mod access;
 mod admin;
 mod clock;
 mod conn;

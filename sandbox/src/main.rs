@@ -1,5 +1,5 @@
-//! `postern-sandbox`: runs the sandbox until SIGTERM or Ctrl-C and prints its endpoints
-//! as one JSON line on standard output; logs go to standard error.
+//! `postern-sandbox`: runs the sandbox until SIGTERM or Ctrl-C and prints its endpoints and
+//! admin token as one JSON line on standard output; logs go to standard error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +81,9 @@ async fn main() -> ExitCode {
         smtp_starttls_port: args.smtp_starttls_port,
         profile: args.profile,
         access_token_lifetime: args.access_token_lifetime.map(Duration::from_secs),
+        // Random at each start and printed in the JSON line only: a flag would show it to
+        // every local user in the process list.
+        admin_token: None,
     };
     let sandbox = match start(config).await {
         Ok(sandbox) => sandbox,

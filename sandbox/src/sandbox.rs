@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::access;
 use crate::conn::Cutter;
 use crate::http::{http_router, https_router};
 use crate::oauth::clients::Client;
@@ -21,7 +22,7 @@ use crate::{Profile, SandboxError};
 
 /// Where the sandbox listens, which provider it plays, and where it keeps its files.
 /// Port 0 means "any free port".
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SandboxConfig {
     /// Google's behaviour (the default) or a strict standards-conformant provider's.
     pub profile: Profile,
@@ -39,6 +40,29 @@ pub struct SandboxConfig {
     pub smtp_tls_port: u16,
     /// The STARTTLS SMTP port (Gmail's 587).
     pub smtp_starttls_port: u16,
+    /// What every `/admin` request must carry as `Authorization: Bearer <token>`: at least
+    /// 16 visible ASCII characters. `None` (the default) draws 256 random bits from the
+    /// operating system at each start. Read it back with [`Sandbox::admin_token`].
+    pub admin_token: Option<String>,
+}
+
+/// Leaves the admin token out, so a logged configuration never carries it.
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("profile", &self.profile)
+            .field("access_token_lifetime", &self.access_token_lifetime)
+            .field("state_dir", &self.state_dir)
+            .field("https_port", &self.https_port)
+            .field("http_port", &self.http_port)
+            .field("smtp_tls_port", &self.smtp_tls_port)
+            .field("smtp_starttls_port", &self.smtp_starttls_port)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<hidden>"),
+            )
+            .finish()
+    }
 }
 
 /// Everything a client needs to talk to the sandbox; the binary prints it as one JSON line.
@@ -100,6 +124,13 @@ fn port_of(listener: &TcpListener, what: &'static str) -> Result<u16, SandboxErr
 
 /// Starts every server on 127.0.0.1 and returns once all of them accept connections.
 pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
+    let admin_token = match cfg.admin_token {
+        Some(token) => {
+            access::check_admin_token(&token)?;
+            token
+        }
+        None => access::new_admin_token(),
+    };
     let (tempdir, state_dir) = match cfg.state_dir {
         Some(dir) => (None, dir),
         None => {
@@ -151,6 +182,7 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
         tls: acceptor.clone(),
         issuer,
         http_base,
+        admin_token,
         smtp_idle_timeout: smtp::IDLE_TIMEOUT,
         store: Store::new(
             client,
@@ -168,8 +200,12 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
         source,
     })?;
     let tasks = vec![
-        serve_https(tls_listener, https_router(shared.clone()), rx.clone()),
-        serve_http(http, http_router(shared.clone()), rx.clone()),
+        serve_https(
+            tls_listener,
+            https_router(shared.clone(), https_port),
+            rx.clone(),
+        ),
+        serve_http(http, http_router(shared.clone(), http_port), rx.clone()),
         tokio::spawn(smtp::listen(smtps, SmtpMode::ImplicitTls, shared.clone())),
         tokio::spawn(smtp::listen(submission, SmtpMode::StartTls, shared.clone())),
     ];
@@ -238,17 +274,27 @@ impl Sandbox {
         &self.endpoints
     }
 
-    /// The binary's JSON line: every field of [`Endpoints`] plus `"profile"`.
+    /// What every `/admin` request must carry as `Authorization: Bearer <token>`: the
+    /// configured token, or the one drawn at start. A local test credential: show it to
+    /// the person who runs the sandbox, never write it to a log.
+    pub fn admin_token(&self) -> &str {
+        &self.shared.admin_token
+    }
+
+    /// The binary's JSON line: every field of [`Endpoints`] plus `"profile"` and
+    /// `"admin_token"`.
     pub fn json_line(&self) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
             #[serde(flatten)]
             endpoints: &'a Endpoints,
             profile: Profile,
+            admin_token: &'a str,
         }
         serde_json::to_string(&Line {
             endpoints: &self.endpoints,
             profile: self.shared.profile,
+            admin_token: self.admin_token(),
         })
         .expect("strings, numbers and a path serialize to JSON")
     }

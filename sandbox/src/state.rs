@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) issuer: String,
     /// `http://127.0.0.1:<http_port>`
     pub(crate) http_base: String,
+    /// What `/admin` requests must carry as `Authorization: Bearer …`.
+    pub(crate) admin_token: String,
     pub(crate) smtp_idle_timeout: Duration,
     pub(crate) max_message_size: AtomicUsize,
     pub(crate) daily_recipient_limit: AtomicUsize,
@@ -53,6 +55,7 @@ pub(crate) struct SharedParts {
     pub(crate) tls: TlsAcceptor,
     pub(crate) issuer: String,
     pub(crate) http_base: String,
+    pub(crate) admin_token: String,
     pub(crate) smtp_idle_timeout: Duration,
     pub(crate) store: Store,
 }
@@ -68,6 +71,7 @@ impl Shared {
             tls: p.tls,
             issuer: p.issuer,
             http_base: p.http_base,
+            admin_token: p.admin_token,
             smtp_idle_timeout: p.smtp_idle_timeout,
             max_message_size: AtomicUsize::new(DEFAULT_MAX_MESSAGE_SIZE),
             daily_recipient_limit: AtomicUsize::new(DEFAULT_DAILY_RECIPIENTS),

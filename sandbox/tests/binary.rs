@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
     "issuer",
     "authorization_endpoint",
     "token_endpoint",
@@ -24,6 +24,7 @@ const KEYS: [&str; 14] = [
     "client_id",
     "client_secret",
     "profile",
+    "admin_token",
 ];
 
 fn spawn(state_dir: &std::path::Path) -> (Child, Value) {
@@ -104,16 +105,19 @@ fn prints_exactly_the_agreed_keys_and_stops_on_sigterm() {
         .unwrap()
         .ends_with(".apps.googleusercontent.com"));
 
-    // The admin endpoint answers (plain HTTP).
+    // The admin endpoint answers (plain HTTP) with the line's token, and only with it.
     let admin = v["admin_endpoint"].as_str().unwrap().to_owned();
+    let token = v["admin_token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 43, "256 bits, base64url: {}", token.len());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let status = rt.block_on(async {
-        reqwest::get(format!("{admin}/counts"))
-            .await
-            .unwrap()
-            .status()
+    let (with, without) = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let counts = format!("{admin}/counts");
+        let with = http.get(&counts).bearer_auth(&token).send().await.unwrap();
+        let without = http.get(&counts).send().await.unwrap();
+        (with.status().as_u16(), without.status().as_u16())
     });
-    assert_eq!(status, 200);
+    assert_eq!((with, without), (200, 401));
 
     signal_and_wait(&mut child, "TERM");
 }
@@ -155,7 +159,10 @@ fn the_strict_profile_and_a_short_token_lifetime_are_chosen_by_flags() {
             .json()
             .await
             .unwrap();
-        let p: Value = reqwest::get(format!("{admin}/profile"))
+        let p: Value = reqwest::Client::new()
+            .get(format!("{admin}/profile"))
+            .bearer_auth(v["admin_token"].as_str().unwrap())
+            .send()
             .await
             .unwrap()
             .json()

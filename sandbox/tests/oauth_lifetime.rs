@@ -198,8 +198,7 @@ async fn the_admin_api_mirrors_the_library_controls() {
     assert!(dead(h.refresh(&first).await.0, &h.refresh(&first).await.1));
 
     let resp = h
-        .http
-        .post(format!("{}/testing", h.ep().admin_endpoint))
+        .admin_request(reqwest::Method::POST, "/testing")
         .json(&json!({"client_id": "nope", "testing": true}))
         .send()
         .await

@@ -2,7 +2,8 @@
 //! the other commands (`authorize --provider sandbox`, `token`, `send`) use it while it runs.
 //!
 //! Its public endpoints go to `<data_dir>/sandbox-server/endpoints.json`; its client secret
-//! goes to the keychain like every client secret, never to that file.
+//! goes to the keychain like every client secret, never to that file. Its admin token is
+//! printed in the JSON line on standard output and kept nowhere else.
 
 #[cfg(not(target_os = "linux"))]
 use std::net::{SocketAddr, TcpStream};
@@ -45,7 +46,8 @@ pub struct SandboxArgs {
     pub access_token_lifetime: Option<u64>,
 }
 
-/// The endpoints file: everything public about the running sandbox.
+/// The JSON line, and without `admin_token` the endpoints file: everything public about the
+/// running sandbox.
 #[derive(Serialize, Deserialize)]
 struct Registration {
     pid: u32,
@@ -63,9 +65,15 @@ struct Registration {
     smtp_starttls_port: u16,
     ca_cert: PathBuf,
     client_id: String,
+    /// What `/admin` requests must carry as `Authorization: Bearer …`; only in the JSON
+    /// line. The file is there for the other commands, which never use the admin API, so a
+    /// token written there would only be one more credential on disk for nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    admin_token: Option<String>,
 }
 
 impl Registration {
+    /// Without the admin token (see [`Registration::admin_token`]).
     fn of(e: &Endpoints, profile: Profile) -> Self {
         Registration {
             pid: std::process::id(),
@@ -82,6 +90,7 @@ impl Registration {
             smtp_starttls_port: e.smtp_starttls_port,
             ca_cert: e.ca_cert.clone(),
             client_id: e.client_id.clone(),
+            admin_token: None,
         }
     }
 
@@ -124,6 +133,7 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Error> {
         http_port: args.http_port,
         smtp_tls_port: args.smtp_tls_port,
         smtp_starttls_port: args.smtp_starttls_port,
+        admin_token: None,
     })
     .await
     .map_err(|e| Error::Internal {
@@ -146,15 +156,18 @@ pub async fn run(args: SandboxArgs) -> Result<i32, Error> {
     let text = serde_json::to_string_pretty(&registration).map_err(internal)?;
     std::fs::write(&file, text).map_err(|e| storage(&file, e))?;
 
-    println!(
-        "{}",
-        serde_json::to_string(&registration).map_err(internal)?
-    );
+    let line = Registration {
+        admin_token: Some(sandbox.admin_token().to_owned()),
+        ..registration
+    };
+    println!("{}", serde_json::to_string(&line).map_err(internal)?);
     eprintln!(
         "Sandbox running (provider \"sandbox\", in its own data folder and keychain service). \
          In another terminal:\n  \
          postern authorize --provider sandbox\n  \
          postern --sandbox send --from tester@sandbox.test --to someone@example.com --subject Hi\n\
+         The admin API (admin_endpoint) needs the header \"Authorization: Bearer <admin_token>\", \
+         both from the JSON line above.\n\
          Stop it with Ctrl-C."
     );
     wait_for_stop().await;

@@ -16,6 +16,9 @@ use postern_sandbox::{Endpoints, Profile, Sandbox, SandboxConfig};
 pub const SANDBOX_KEYRING_SERVICE: &str = "postern-sandbox";
 /// The provider name the sandbox gets in Postern.
 pub const SANDBOX_PROVIDER: &str = "sandbox";
+/// Sets the admin token of the window's in-process sandbox (tests reach its admin API with
+/// it); without it the token is random for each launch.
+pub const SANDBOX_ADMIN_TOKEN_ENV: &str = "POSTERN_SANDBOX_ADMIN_TOKEN";
 
 /// An opened app and, in sandbox mode, the emulator it talks to (stopped when dropped).
 pub struct Opened {
@@ -65,6 +68,9 @@ async fn open_sandbox_mode(mut settings: Settings) -> anyhow::Result<Opened> {
     std::fs::create_dir_all(&state_dir)?;
     let sandbox = postern_sandbox::start(SandboxConfig {
         state_dir: Some(state_dir),
+        admin_token: std::env::var(SANDBOX_ADMIN_TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.is_empty()),
         ..SandboxConfig::default()
     })
     .await?;

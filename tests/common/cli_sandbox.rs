@@ -145,11 +145,22 @@ impl Sandbox {
         out
     }
 
+    /// A request to `<admin>/PATH` with the admin token of the sandbox's JSON line.
+    pub fn admin_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let url = format!(
+            "{}/{}",
+            self.endpoint("admin_endpoint"),
+            path.trim_start_matches('/')
+        );
+        self.http
+            .request(method, url)
+            .bearer_auth(self.endpoint("admin_token"))
+    }
+
     /// `GET <admin>/PATH` as JSON.
     pub async fn admin_get(&self, path: &str) -> serde_json::Value {
         let url = format!("{}/{path}", self.endpoint("admin_endpoint"));
-        self.http
-            .get(&url)
+        self.admin_request(reqwest::Method::GET, path)
             .send()
             .await
             .and_then(|r| r.error_for_status())
@@ -162,8 +173,7 @@ impl Sandbox {
     /// `POST <admin>/PATH` with a JSON body.
     pub async fn admin_post(&self, path: &str, body: serde_json::Value) {
         let url = format!("{}/{path}", self.endpoint("admin_endpoint"));
-        self.http
-            .post(&url)
+        self.admin_request(reqwest::Method::POST, path)
             .json(&body)
             .send()
             .await

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use postern_app::startup::SANDBOX_ADMIN_TOKEN_ENV;
+
 /// Fails loudly when a test runs outside the harness: a skipped real part is a test not done.
 pub fn require_desktop() {
     postern_app::install_tls_provider();
@@ -48,6 +50,12 @@ pub fn screenshot_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// 32 random octets as hex: an admin token for a sandbox a test starts.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Private data and config folders for one app instance.
@@ -147,6 +155,9 @@ pub struct AppWindow {
     pub client: fantoccini::Client,
     _driver: Group,
     pub dirs: AppDirs,
+    /// The admin token of the window's in-process sandbox (sandbox mode), chosen at launch
+    /// through `POSTERN_SANDBOX_ADMIN_TOKEN`.
+    pub sandbox_admin_token: String,
     _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -168,6 +179,7 @@ impl AppWindow {
         require_desktop();
         let one_at_a_time = ONE_WINDOW.lock().await;
         let dirs = AppDirs::new();
+        let sandbox_admin_token = random_token();
         let (port, native) = (free_port(), free_port());
         let mut cmd = Command::new("tauri-driver");
         cmd.args([
@@ -178,6 +190,7 @@ impl AppWindow {
         ])
         .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
         .envs(dirs.env())
+        .env(SANDBOX_ADMIN_TOKEN_ENV, &sandbox_admin_token)
         .envs(env(&dirs))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
@@ -208,6 +221,7 @@ impl AppWindow {
             client,
             _driver: driver,
             dirs,
+            sandbox_admin_token,
             _one_at_a_time: one_at_a_time,
         }
     }
@@ -257,6 +271,7 @@ impl AppWindow {
             _driver,
             dirs,
             _one_at_a_time,
+            ..
         } = self;
         let _ = client.close().await;
         // Dropping the group stops tauri-driver, WebKitWebDriver and the app, all in it.

@@ -266,3 +266,64 @@ pub fn sandbox_base(consent_url: &str) -> String {
         .origin()
         .ascii_serialization()
 }
+
+impl Journey {
+    /// The admin API of the window's in-process sandbox, found from a consent address the
+    /// window opened, with the admin token the window was launched with.
+    pub fn sandbox_admin(&self, consent_url: &str) -> SandboxAdmin {
+        SandboxAdmin {
+            base: format!("{}/admin", sandbox_base(consent_url)),
+            token: self.app.sandbox_admin_token.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+}
+
+/// The window's sandbox's `/admin` (sandbox/README.md lists its routes); every request
+/// carries the admin token.
+pub struct SandboxAdmin {
+    /// `http://127.0.0.1:<port>/admin`
+    pub base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl SandboxAdmin {
+    /// `GET <admin>/PATH` with the token, whatever the answer.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}/{}", self.base, path.trim_start_matches('/'));
+        self.http
+            .get(&url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+    }
+
+    /// `GET <admin>/PATH` as JSON; fails unless the answer is a success.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let resp = self.get(path).await;
+        let status = resp.status();
+        let body = resp.text().await.unwrap();
+        assert!(status.is_success(), "GET /admin/{path}: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET /admin/{path}: {e}: {body}"))
+    }
+
+    /// `POST <admin>/PATH` with a JSON body; fails unless the answer is a success.
+    #[allow(dead_code)] // not every suite that shares these helpers changes the sandbox
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}/{}", self.base, path.trim_start_matches('/'));
+        let resp = self
+            .http
+            .post(&url)
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "POST {url}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("POST {url}: {e}: {text}"))
+    }
+}

@@ -339,10 +339,16 @@ impl Harness {
         (resp.status().as_u16(), resp.json().await.unwrap())
     }
 
+    /// A request to `<admin_endpoint>PATH` carrying the sandbox's admin token.
+    pub fn admin_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.ep().admin_endpoint))
+            .bearer_auth(self.sandbox.admin_token())
+    }
+
     pub async fn admin(&self, path: &str, body: Value) -> Value {
         let resp = self
-            .http
-            .post(format!("{}{path}", self.ep().admin_endpoint))
+            .admin_request(reqwest::Method::POST, path)
             .json(&body)
             .send()
             .await
@@ -356,8 +362,7 @@ impl Harness {
     }
 
     pub async fn admin_get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.ep().admin_endpoint))
+        self.admin_request(reqwest::Method::GET, path)
             .send()
             .await
             .unwrap()
