@@ -185,8 +185,10 @@ async fn main() {
 
     // Gmail's 500 recipients a day, which the sandbox plays, would stop the bench halfway.
     let admin = endpoints["admin_endpoint"].as_str().unwrap();
+    let token = endpoints["admin_token"].as_str().unwrap();
     let raised = reqwest::Client::new()
         .post(format!("{admin}/limits/daily-recipients"))
+        .bearer_auth(token)
         .json(&serde_json::json!({ "limit": 1_000_000 }))
         .send()
         .await

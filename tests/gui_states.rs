@@ -14,7 +14,7 @@ mod leaks;
 use std::time::Duration;
 
 use common::browser::Consent;
-use journey::{sandbox_base, Journey};
+use journey::Journey;
 use time::OffsetDateTime;
 
 /// Seven days, Google's (and the sandbox's) life of a grant made while the client is Testing.
@@ -53,14 +53,14 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
     // 1. Testing: the sandbox's client is Testing too, so the grant really ends in 7 days.
     let tess = "tess@example.com";
     let url = j.start_adding(tess).await;
-    let base = sandbox_base(&url);
+    let admin = j.sandbox_admin(&url);
     let client_id = query_param(&url, "client_id");
-    admin(
-        &base,
-        "testing",
-        serde_json::json!({ "client_id": client_id, "testing": true }),
-    )
-    .await;
+    admin
+        .post(
+            "testing",
+            serde_json::json!({ "client_id": client_id, "testing": true }),
+        )
+        .await;
     let before = now();
     j.answer(&url, &Consent::allow(tess), "states-1-authorizing")
         .await;
@@ -144,12 +144,12 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
     j.remember_tokens(dana).await;
 
     // 3. Revoke while the sandbox cannot be reached: pending, with why and what to do.
-    admin(
-        &base,
-        "faults/revoke-unreachable",
-        serde_json::json!({ "on": true }),
-    )
-    .await;
+    admin
+        .post(
+            "faults/revoke-unreachable",
+            serde_json::json!({ "on": true }),
+        )
+        .await;
     j.click("[data-testid=action-revoke]").await;
     j.click("[data-testid=confirm-revoke]").await;
     j.wait_attr(
@@ -197,12 +197,12 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
     j.app.screenshot("states-3-revocation-pending").await;
 
     // The sandbox answers again; the person retries now and the revocation is confirmed.
-    admin(
-        &base,
-        "faults/revoke-unreachable",
-        serde_json::json!({ "on": false }),
-    )
-    .await;
+    admin
+        .post(
+            "faults/revoke-unreachable",
+            serde_json::json!({ "on": false }),
+        )
+        .await;
     j.click("[data-testid=action-retry_revoke]").await;
     j.wait_attr("[data-testid=token-state]", "data-state", "revoked")
         .await;
@@ -218,12 +218,7 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
     assert!(!j.exists("[data-testid=revocation-pending]").await);
     assert_eq!(j.text("[data-testid=grant-ends-at]").await, "Already ended");
     j.app.screenshot("states-4-revoked-after-retry").await;
-    let live: serde_json::Value = reqwest::get(format!("{base}/admin/live-grants?email={dana}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let live = admin.get_json(&format!("live-grants?email={dana}")).await;
     assert_eq!(live["live_grants"], 0, "the sandbox still honours: {live}");
 
     j.finish().await;
@@ -295,20 +290,4 @@ fn query_param(url: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} in {url}"))
         .1
         .into_owned()
-}
-
-/// POSTs `body` to the sandbox's admin API at `/admin/{path}`; fails unless it answered 2xx.
-async fn admin(base: &str, path: &str, body: serde_json::Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/admin/{path}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    assert!(
-        status.is_success(),
-        "/admin/{path} answered {status}: {}",
-        resp.text().await.unwrap_or_default()
-    );
 }

@@ -19,7 +19,7 @@ use common::app_binary;
 use common::browser::Consent;
 use common::desktop::{self, alive, app_pid, descendants};
 use common::tray_host::{labels, TrayHost};
-use journey::{sandbox_base, Journey};
+use journey::Journey;
 use steps::*;
 
 /// One test at a time: each plays the desktop's one tray host (a well-known bus name), or
@@ -137,14 +137,9 @@ async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it
     );
 
     // Google's side ends the grant (the person removed access in their account).
-    let base = sandbox_base(&url);
-    let revoked = reqwest::Client::new()
-        .post(format!("{base}/admin/revoke"))
-        .json(&serde_json::json!({ "email": me }))
-        .send()
-        .await
-        .unwrap();
-    assert!(revoked.status().is_success(), "{}", revoked.status());
+    j.sandbox_admin(&url)
+        .post("revoke", serde_json::json!({ "email": me }))
+        .await;
     // Postern finds out at its next use of the grant.
     j.click("[data-testid=action-refresh]").await;
     j.wait_attr("[data-testid=token-state]", "data-state", "revoked")
@@ -247,15 +242,10 @@ async fn quick_compose_from_the_tray_sends_a_message_that_arrives() {
     let queued = j.text("[data-testid=compose-queued]").await;
     assert!(queued.contains("From the tray"), "{queued}");
 
-    let base = sandbox_base(&url);
+    let admin = j.sandbox_admin(&url);
     let deadline = Instant::now() + Duration::from_secs(30);
     let got = loop {
-        let mailbox: serde_json::Value = reqwest::get(format!("{base}/admin/mailbox"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mailbox = admin.get_json("mailbox").await;
         if let Some(m) = mailbox.as_array().and_then(|a| a.first()).cloned() {
             break m;
         }
