@@ -85,7 +85,7 @@ pub enum Command {
     Token { address: String },
     /// Send a message: the body from standard input, or a whole RFC 5322 message with --raw.
     Send(SendArgs),
-    /// List the outbox, or retry or discard one message.
+    /// List the outbox, or retry, flush or discard messages.
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxAction>,
