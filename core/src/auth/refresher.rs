@@ -14,7 +14,7 @@ use crate::auth::grant_lock::{self, GrantGuard};
 use crate::error::{Error, Result, RevokedCause};
 use crate::provider::{Provider, PublishingStatus};
 use crate::secret::Secret;
-use crate::status::{refresh_margin, EXPIRING_SECS, TESTING_LIFETIME_SECS};
+use crate::status::{refresh_margin, TESTING_LIFETIME_SECS};
 use crate::vault::SecretKind;
 
 /// Slack for clocks when deciding that a grant died at its known end.
@@ -384,7 +384,7 @@ impl App {
         };
         let now = self.settings.clock.now();
         for rec in all {
-            let margin = refresh_margin(rec.access_lifetime_secs).min(EXPIRING_SECS);
+            let margin = refresh_margin(rec.access_lifetime_secs);
             let soon = now + time::Duration::seconds(margin + 60);
             let due = rec.access_expires_at.is_none_or(|t| t <= soon)
                 && rec.next_refresh_try.is_none_or(|t| t <= now);
