@@ -60,27 +60,20 @@ impl Store {
     fn init(conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(storage)?;
-        incremental_vacuum(&conn);
-        // WAL: the window and the command line read while the other writes, and a commit costs
-        // one sync instead of the rollback journal's several. FULL keeps every commit (an
-        // outbox row above all) on disk before the call returns, power loss included.
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(storage)?;
-        // The WAL is cut back to this size whenever it restarts after a checkpoint; without a
-        // limit it keeps the size of the largest transaction (a 25 MB message) forever.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;")
-            .map_err(storage)?;
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             CREATE TABLE IF NOT EXISTS schema_migrations (
-                 component TEXT NOT NULL,
-                 version INTEGER NOT NULL,
-                 applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
-                 PRIMARY KEY (component, version)
-             );",
-        )
-        .map_err(storage)?;
+        // Several processes opening a fresh file at once race on its per-file settings (the
+        // journal mode, auto-vacuum); SQLite answers "busy" there without calling the busy
+        // handler, so the setup is tried again for as long as the busy timeout would wait.
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            match setup(&conn) {
+                Ok(()) => break,
+                Err(e) if is_busy(&e) && waited < std::time::Duration::from_secs(5) => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    waited += std::time::Duration::from_millis(50);
+                }
+                Err(e) => return Err(storage(e)),
+            }
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -152,6 +145,36 @@ impl Store {
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The connection's settings and the migrations table (see [`Store::open`]).
+fn setup(conn: &Connection) -> rusqlite::Result<()> {
+    incremental_vacuum(conn);
+    // WAL: the window and the command line read while the other writes, and a commit costs
+    // one sync instead of the rollback journal's several. FULL keeps every commit (an
+    // outbox row above all) on disk before the call returns, power loss included.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    // The WAL is cut back to this size whenever it restarts after a checkpoint; without a
+    // limit it keeps the size of the largest transaction (a 25 MB message) forever.
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;")?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+             CREATE TABLE IF NOT EXISTS schema_migrations (
+                 component TEXT NOT NULL,
+                 version INTEGER NOT NULL,
+                 applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+                 PRIMARY KEY (component, version)
+             );",
+    )?;
+    Ok(())
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Turns on incremental vacuum, so deleted messages' pages can be given back to the file
