@@ -14,3 +14,25 @@ pub(crate) mod token_cache;
 pub(crate) mod validate;
 
 pub use flow::{Launcher, SystemLauncher};
+
+/// How long the background work waits after `failures` attempts in a row that did not work
+/// (a revocation not confirmed, a refresh that failed for a reason that may pass): a minute,
+/// doubling, at most an hour.
+pub(crate) fn retry_after_secs(failures: u32) -> i64 {
+    (60_i64 << failures.saturating_sub(1).min(16)).min(3_600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after_secs;
+
+    #[test]
+    fn background_retries_back_off_from_a_minute_to_an_hour() {
+        assert_eq!(retry_after_secs(1), 60);
+        assert_eq!(retry_after_secs(2), 120);
+        assert_eq!(retry_after_secs(3), 240);
+        assert_eq!(retry_after_secs(6), 1_920);
+        assert_eq!(retry_after_secs(7), 3_600);
+        assert_eq!(retry_after_secs(400), 3_600);
+    }
+}

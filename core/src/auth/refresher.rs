@@ -22,12 +22,6 @@ const END_LEEWAY_SECS: i64 = 3_600;
 /// Tries per refresh when the provider or the network fails.
 const ATTEMPTS: u32 = 3;
 
-/// After failed refreshes in a row, the background work waits this long: a minute, doubling,
-/// at most an hour.
-fn error_retry_delay(failures: u32) -> i64 {
-    (60_i64 << failures.saturating_sub(1).min(16)).min(3_600)
-}
-
 /// Per-account single-flight: the lock, and how many refreshes succeeded.
 #[derive(Default)]
 pub(crate) struct AccountSlot {
@@ -332,8 +326,11 @@ impl App {
             other => {
                 rec.standing = Standing::Error;
                 rec.refresh_failures = rec.refresh_failures.saturating_add(1);
-                rec.next_refresh_try =
-                    Some(now + time::Duration::seconds(error_retry_delay(rec.refresh_failures)));
+                rec.next_refresh_try = Some(
+                    now + time::Duration::seconds(crate::auth::retry_after_secs(
+                        rec.refresh_failures,
+                    )),
+                );
                 other
             }
         };
@@ -406,13 +403,6 @@ mod tests {
             refresh_token_issued_at: Some(now - time::Duration::days(age_days)),
             ..AccountRecord::new("a@b.test", "google", now)
         }
-    }
-
-    #[test]
-    fn failing_refreshes_back_off_to_an_hour() {
-        assert_eq!(error_retry_delay(1), 60);
-        assert_eq!(error_retry_delay(3), 240);
-        assert_eq!(error_retry_delay(9), 3_600);
     }
 
     #[test]

@@ -19,16 +19,6 @@ use crate::secret::Secret;
 use crate::status::{Account, TokenStatus};
 use crate::vault::SecretKind;
 
-/// The first retry of a pending revocation comes after this long; each next one after
-/// twice as long, up to [`RETRY_CAP_SECS`].
-const RETRY_FIRST_SECS: i64 = 60;
-const RETRY_CAP_SECS: i64 = 3_600;
-
-fn retry_delay(attempts: u32) -> i64 {
-    let doublings = attempts.saturating_sub(1).min(16);
-    (RETRY_FIRST_SECS << doublings).min(RETRY_CAP_SECS)
-}
-
 impl App {
     /// Revokes the grant at the provider (RFC 7009) and, once the provider confirmed,
     /// deletes its tokens and marks the account "revoked by you". When the provider cannot
@@ -217,8 +207,9 @@ impl App {
         let now: OffsetDateTime = self.settings.clock.now();
         rec.standing = Standing::RevocationPending;
         rec.revocation_attempts = rec.revocation_attempts.saturating_add(1);
-        rec.revocation_next_try =
-            Some(now + time::Duration::seconds(retry_delay(rec.revocation_attempts)));
+        rec.revocation_next_try = Some(
+            now + time::Duration::seconds(crate::auth::retry_after_secs(rec.revocation_attempts)),
+        );
         rec.last_error = Some(e.explain());
         if let Err(s) = accounts::save(&self.store, rec) {
             tracing::warn!("could not record the pending revocation: {s}");
@@ -235,19 +226,5 @@ impl App {
             tracing::warn!("could not log the pending revocation: {a}");
         }
         e
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::retry_delay;
-
-    #[test]
-    fn pending_revocations_back_off_to_an_hour() {
-        assert_eq!(retry_delay(1), 60);
-        assert_eq!(retry_delay(2), 120);
-        assert_eq!(retry_delay(6), 1_920);
-        assert_eq!(retry_delay(7), 3_600);
-        assert_eq!(retry_delay(400), 3_600);
     }
 }
