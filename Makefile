@@ -38,7 +38,8 @@ deb-test: deb
 
 ## make bench: throughput and latency ratios against baselines measured in the same run.
 bench: ui
-	scripts/with-desktop cargo bench -p postern --bench bench --quiet
+	cargo build --profile bench --quiet -p postern-bench-hello
+	scripts/with-desktop cargo bench -p postern --bench bench --bench window --quiet
 
 ## make fuzz: every fuzz target in fuzz/ for 10^6 inputs (FUZZ_RUNS=n to change), after
 ## installing cargo-fuzz; not part of make test (see README.md, Fuzzing).

@@ -88,6 +88,13 @@ fn top_level_windows_named(title: &str) -> (impl Connection, Vec<Window>) {
     (conn, found)
 }
 
+/// The X connection and the first top-level window with this exact title, if there is one.
+pub fn window_named(title: &str) -> Option<(impl Connection, Window)> {
+    let (conn, windows) = top_level_windows_named(title);
+    let first = *windows.first()?;
+    Some((conn, first))
+}
+
 /// Every top-level window: its title and whether it is mapped (for failure messages).
 pub fn window_list() -> String {
     let out = Command::new("xwininfo")
@@ -173,13 +180,22 @@ pub fn app_pid(data_dir: &Path) -> Option<u32> {
 
 /// The command names of every process below `pid`.
 pub fn descendants(pid: u32) -> Vec<String> {
+    below(pid).into_iter().map(|(_, comm)| comm).collect()
+}
+
+/// The process IDs of every process below `pid`.
+pub fn descendant_pids(pid: u32) -> Vec<u32> {
+    below(pid).into_iter().map(|(child, _)| child).collect()
+}
+
+fn below(pid: u32) -> Vec<(u32, String)> {
     let all = processes();
     let mut found = Vec::new();
     let mut parents = vec![pid];
     while let Some(p) = parents.pop() {
         for (child, ppid, comm) in &all {
             if *ppid == p {
-                found.push(comm.clone());
+                found.push((*child, comm.clone()));
                 parents.push(*child);
             }
         }
