@@ -117,7 +117,10 @@ impl App {
         let store = Arc::new(Store::open(&settings.db_path())?);
         accounts::migrate(&store)?;
         let events = Events::default();
-        let activity = ActivityLog::new(store.clone(), events.clone(), settings.clock.clone())?;
+        let publish = events.clone();
+        let activity = ActivityLog::new(store.clone(), settings.clock.clone(), move |a| {
+            publish.publish(Event::Activity(a.clone()))
+        })?;
         let vault = Vault::new(settings.keyring_service.clone());
         // mail: added by the send issue
         let outbox = crate::outbox::Outbox::open(store.clone())?;

@@ -7,6 +7,7 @@ mod accepted;
 mod backoff;
 mod hooks;
 mod lease;
+mod owner;
 mod queue;
 pub(crate) mod retention;
 mod service;
