@@ -21,6 +21,7 @@ use crate::error::Explanation;
 pub use backoff::Backoff;
 pub use hooks::{OutboxHooks, SendTarget};
 pub use queue::Outbox;
+pub(crate) use service::{target_of, Courier, StatusSource};
 
 /// Where a message is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
