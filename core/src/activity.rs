@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::Result;
-use crate::events::{Event, Events};
 use crate::store::Store;
 
 /// One entry, as docs/ipc.md's `Activity`.
@@ -40,22 +39,35 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE activity (
     );
     CREATE INDEX activity_account ON activity(account);"];
 
-/// Writes and reads the log; every write is published as [`Event::Activity`].
-#[derive(Debug, Clone)]
+/// Told of every entry written (the app publishes it as an event).
+pub type Notify = Arc<dyn Fn(&Activity) + Send + Sync>;
+
+/// Writes and reads the log; every write is handed to its [`Notify`].
+#[derive(Clone)]
 pub struct ActivityLog {
     store: Arc<Store>,
-    events: Events,
     clock: Clock,
+    notify: Notify,
+}
+
+impl std::fmt::Debug for ActivityLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActivityLog").finish_non_exhaustive()
+    }
 }
 
 impl ActivityLog {
-    /// Migrates the table and returns the log.
-    pub fn new(store: Arc<Store>, events: Events, clock: Clock) -> Result<ActivityLog> {
+    /// Migrates the table and returns the log; `notify` hears of every entry written.
+    pub fn new(
+        store: Arc<Store>,
+        clock: Clock,
+        notify: impl Fn(&Activity) + Send + Sync + 'static,
+    ) -> Result<ActivityLog> {
         store.migrate("activity", MIGRATIONS)?;
         Ok(ActivityLog {
             store,
-            events,
             clock,
+            notify: Arc::new(notify),
         })
     }
 
@@ -85,7 +97,7 @@ impl ActivityLog {
             ok,
         };
         tracing::info!(kind, ok, "activity: {}", entry.summary);
-        self.events.publish(Event::Activity(entry.clone()));
+        (self.notify)(&entry);
         Ok(entry)
     }
 
@@ -266,10 +278,15 @@ mod tests {
 
     #[test]
     fn entries_are_stored_newest_first_and_published() {
+        use crate::events::{Event, Events};
         let store = Arc::new(Store::open_in_memory().unwrap());
         let events = Events::default();
         let mut rx = events.subscribe();
-        let log = ActivityLog::new(store, events, Clock::default()).unwrap();
+        let publish = events.clone();
+        let log = ActivityLog::new(store, Clock::default(), move |a| {
+            publish.publish(Event::Activity(a.clone()))
+        })
+        .unwrap();
         log.record(Some("a@b.c"), "authorized", "Authorized a@b.c", true)
             .unwrap();
         log.record(None, "refresh_failed", "secret GOCSPX-abc", false)

@@ -1,25 +1,34 @@
-//! The one object the shell and the command line hold: settings, store, vault, events and
-//! the authorization state, with the operations of docs/ipc.md. Cheap to clone.
+//! The one object the shell and the command line hold, with the operations of docs/ipc.md.
+//! A facade: each method is one call into the service that owns the subject (accounts and
+//! providers, grants, revocations, the refresher, the courier of the outbox, retention),
+//! which `wiring.rs` builds and connects. Cheap to clone.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, RwLock};
+mod wiring;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::accounts::{self, AccountRecord};
+use crate::accounts::Accounts;
 use crate::activity::{Activity, ActivityLog};
-use crate::auth::flow::FlowSlot;
-use crate::auth::refresher::AccountSlot;
-use crate::error::{Error, Result};
+use crate::auth::grant::Grants;
+use crate::auth::refresher::Refresher;
+use crate::auth::revocation::Revocations;
+use crate::auth::statuses::Statuses;
+use crate::auth::Launcher;
+use crate::error::Result;
 use crate::events::{Event, Events};
-use crate::provider::{self, Provider, PublishingStatus};
+use crate::mail::Draft;
+use crate::outbox::{Courier, OutboxItem};
+use crate::provider::{Provider, PublishingStatus};
+use crate::retention::{Purged, Retention};
 use crate::secret::Secret;
-use crate::settings::{self, Mode, Settings};
-use crate::status::{self, Account, TokenStatus};
-use crate::store::Store;
-use crate::vault::{SecretKind, Vault};
+use crate::settings::{Mode, Settings};
+use crate::status::{Account, TokenStatus};
+use crate::vault::{Keychain, Vault};
 
 /// A provider's name and label, for pickers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,6 +40,16 @@ pub struct ProviderInfo {
     pub label: String,
     /// The client's publishing status, as the person said it.
     pub publishing_status: PublishingStatus,
+}
+
+impl From<&Provider> for ProviderInfo {
+    fn from(p: &Provider) -> ProviderInfo {
+        ProviderInfo {
+            name: p.name.clone(),
+            label: p.label.clone(),
+            publishing_status: p.publishing_status,
+        }
+    }
 }
 
 /// docs/ipc.md `AppInfo`.
@@ -51,107 +70,33 @@ pub struct AppInfo {
     pub google_client_configured: bool,
 }
 
-/// Authorization state shared by every clone.
-#[derive(Default)]
-pub(crate) struct AuthState {
-    pub(crate) flow: FlowSlot,
-    /// One refresh in flight per account.
-    pub(crate) slots: Mutex<HashMap<String, Arc<AccountSlot>>>,
-    /// Accounts with a refresh in flight (shown as `refreshing`).
-    pub(crate) refreshing: Mutex<HashSet<String>>,
-    pub(crate) background: AtomicBool,
-    /// Access tokens read from the keychain, valid while the account's row is unchanged.
-    pub(crate) tokens: crate::auth::token_cache::TokenCache,
-}
-
 /// Postern's engine.
 #[derive(Clone)]
 pub struct App {
-    pub(crate) settings: Arc<Settings>,
-    pub(crate) store: Arc<Store>,
-    pub(crate) events: Events,
-    pub(crate) activity: ActivityLog,
-    pub(crate) vault: Vault,
-    pub(crate) providers: Arc<RwLock<Vec<Provider>>>,
-    pub(crate) auth: Arc<AuthState>,
-    // mail: added by the send issue
-    pub(crate) outbox: Arc<crate::outbox::Outbox>,
-}
-
-/// The keychain "account" under which a provider's client secret lives.
-pub(crate) fn client_key(provider: &str) -> String {
-    format!("client:{provider}")
-}
-
-/// Runs a blocking (keychain) call off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Internal {
-            why: format!("a keychain call failed to run: {e}"),
-        })?
-}
-
-fn build_providers(settings: &Settings) -> Result<Vec<Provider>> {
-    let mut google = provider::google();
-    google.client_id = settings::read_google_client_id(&settings.config_dir)?;
-    google.publishing_status = settings::read_google_publishing_status(&settings.config_dir);
-    let mut all = vec![google];
-    for p in provider::load_custom(&settings.config_dir)?
-        .into_iter()
-        .chain(settings.extra_providers.iter().cloned())
-    {
-        p.validate()?;
-        all.retain(|q| q.name != p.name);
-        all.push(p);
-    }
-    Ok(all)
+    settings: Arc<Settings>,
+    events: Events,
+    activity: ActivityLog,
+    keychain: Keychain,
+    accounts: Arc<Accounts>,
+    statuses: Arc<Statuses>,
+    refresher: Arc<Refresher>,
+    grants: Arc<Grants>,
+    revocations: Arc<Revocations>,
+    courier: Arc<Courier>,
+    retention: Arc<Retention>,
+    /// Whether this process runs the background work already.
+    background: Arc<AtomicBool>,
 }
 
 impl App {
     /// Opens the store (migrating it), reads the provider profiles, and returns the app.
     pub async fn open(settings: Settings) -> Result<App> {
-        let providers = build_providers(&settings)?;
-        let store = Arc::new(Store::open(&settings.db_path())?);
-        accounts::migrate(&store)?;
-        let events = Events::default();
-        let activity = ActivityLog::new(store.clone(), events.clone(), settings.clock.clone())?;
-        let vault = Vault::new(settings.keyring_service.clone());
-        // mail: added by the send issue
-        let outbox = crate::outbox::Outbox::open(store.clone())?;
-        let app = App {
-            settings: Arc::new(settings),
-            store,
-            events,
-            activity,
-            vault,
-            providers: Arc::new(RwLock::new(providers)),
-            auth: Arc::new(AuthState::default()),
-            outbox,
-        };
+        let app = wiring::assemble(settings)?;
         // A failed purge must not keep the person from their mail; it runs again tomorrow.
         if let Err(e) = app.purge_expired() {
             tracing::warn!("retention purge failed: {}", e.code());
         }
         Ok(app)
-    }
-
-    /// The store (other modules add their tables through [`Store::migrate`]).
-    #[allow(dead_code)] // the send issue's outbox uses it
-    pub(crate) fn store(&self) -> &Arc<Store> {
-        &self.store
-    }
-
-    /// The event channel.
-    pub(crate) fn events(&self) -> &Events {
-        &self.events
-    }
-
-    /// The activity log.
-    pub(crate) fn activity_log(&self) -> &ActivityLog {
-        &self.activity
     }
 
     /// The settings the app was opened with.
@@ -161,28 +106,17 @@ impl App {
 
     /// The keychain vault (tests read it to find the secrets a run produced).
     pub fn vault(&self) -> &Vault {
-        &self.vault
+        self.keychain.vault()
     }
 
     /// Mode, version, folders, providers.
     pub fn info(&self) -> AppInfo {
-        let providers = self
-            .providers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|p| ProviderInfo {
-                name: p.name.clone(),
-                label: p.label.clone(),
-                publishing_status: p.publishing_status,
-            })
-            .collect();
         AppInfo {
             mode: self.settings.mode,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             data_dir: self.settings.data_dir.display().to_string(),
             config_dir: self.settings.config_dir.display().to_string(),
-            providers,
+            providers: self.accounts.providers().iter().map(Into::into).collect(),
             google_client_configured: self.settings.google_client_configured(),
         }
     }
@@ -192,92 +126,15 @@ impl App {
         self.events.subscribe()
     }
 
-    /// A provider by name.
-    pub(crate) fn provider(&self, name: &str) -> Result<Provider> {
-        self.providers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|p| p.name == name)
-            .cloned()
-            .ok_or_else(|| Error::UnknownProvider {
-                name: name.to_owned(),
-            })
-    }
-
-    /// The provider of an account.
-    pub(crate) fn provider_for(&self, address: &str) -> Result<Provider> {
-        let rec = self.record(address)?;
-        self.provider(&rec.provider)
-    }
-
-    /// The stored facts of an account.
-    pub(crate) fn record(&self, address: &str) -> Result<AccountRecord> {
-        accounts::get(&self.store, address)?.ok_or_else(|| Error::UnknownAccount {
-            address: address.to_owned(),
-        })
-    }
-
     /// The largest message any provider takes: the most a message read from a stream may be
     /// before its account is known.
     pub fn largest_message_bytes(&self) -> u64 {
-        self.providers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|p| p.max_message_bytes)
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// The client ID and secret for a provider.
-    pub(crate) async fn client_for(&self, p: &Provider) -> Result<(String, Secret)> {
-        let missing = || {
-            if p.name == "google" {
-                Error::GoogleClientMissing
-            } else {
-                Error::ProviderConfig {
-                    why: format!("provider {:?} has no client_id", p.name),
-                }
-            }
-        };
-        let id = p.client_id.clone().ok_or_else(missing)?;
-        let vault = self.vault.clone();
-        let key = client_key(&p.name);
-        let secret = blocking(move || vault.get(&key, SecretKind::ClientSecret)).await?;
-        let secret = secret.ok_or_else(|| {
-            if p.name == "google" {
-                Error::GoogleClientMissing
-            } else {
-                Error::SecretMissing {
-                    what: "client secret".to_owned(),
-                    account: p.name.clone(),
-                }
-            }
-        })?;
-        Ok((id, secret))
+        self.accounts.largest_message_bytes()
     }
 
     /// Stores a provider's client secret in the keychain.
     pub fn set_client_secret(&self, provider: &str, secret: Secret) -> Result<()> {
-        self.provider(provider)?;
-        self.vault
-            .put(&client_key(provider), SecretKind::ClientSecret, &secret)?;
-        self.secret_restored(provider)
-    }
-
-    /// Accounts that stopped because the client secret was missing may work again: the
-    /// next use or background pass finds out (once; a refresh token still missing puts
-    /// them back).
-    fn secret_restored(&self, provider: &str) -> Result<()> {
-        for mut rec in accounts::all(&self.store)? {
-            if rec.provider == provider && rec.standing == accounts::Standing::SecretMissing {
-                rec.standing = accounts::Standing::Active;
-                rec.last_error = None;
-                accounts::save(&self.store, &rec)?;
-            }
-        }
-        Ok(())
+        self.accounts.set_client_secret(provider, secret)
     }
 
     /// Saves the Google client: the ID in the config folder, the secret in the keychain.
@@ -287,40 +144,11 @@ impl App {
         client_secret: Secret,
         status: PublishingStatus,
     ) -> Result<AppInfo> {
-        let id = client_id.trim().to_owned();
-        if id.is_empty() || client_secret.is_empty() {
-            return Err(Error::InvalidInput {
-                what: "the Google client".to_owned(),
-                why: "both the client ID and the client secret are needed".to_owned(),
-            });
-        }
-        let vault = self.vault.clone();
-        blocking(move || {
-            vault.put(
-                &client_key("google"),
-                SecretKind::ClientSecret,
-                &client_secret,
-            )
-        })
-        .await?;
-        settings::write_google_client(&self.settings.config_dir, &id, status)?;
-        self.secret_restored("google")?;
-        for p in self
-            .providers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter_mut()
-            .filter(|p| p.name == "google")
-        {
-            p.client_id = Some(id.clone());
-            p.publishing_status = status;
-        }
-        self.activity.record(
-            None,
-            "client_saved",
-            "Google client saved (secret in the keychain)",
-            true,
-        )?;
+        self.accounts
+            .save_google_client(client_id, client_secret, status)
+            .await?;
+        let words = "Google client saved (secret in the keychain)";
+        self.activity.record(None, "client_saved", words, true)?;
         Ok(self.info())
     }
 
@@ -330,7 +158,7 @@ impl App {
         json: &str,
         status: PublishingStatus,
     ) -> Result<AppInfo> {
-        let c = provider::parse_google_client_json(json)?;
+        let c = crate::provider::parse_google_client_json(json)?;
         self.save_google_client(&c.client_id, c.client_secret, status)
             .await
     }
@@ -343,95 +171,216 @@ impl App {
         provider: &str,
         status: PublishingStatus,
     ) -> Result<AppInfo> {
-        let p = self.provider(provider)?;
-        if p.name == "google" {
-            let id = p.client_id.clone().ok_or(Error::GoogleClientMissing)?;
-            settings::write_google_client(&self.settings.config_dir, &id, status)?;
-        }
-        for q in self
-            .providers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter_mut()
-            .filter(|q| q.name == p.name)
-        {
-            q.publishing_status = status;
-        }
-        self.activity.record(
-            None,
-            "publishing_status",
-            &format!("{}: publishing status set to {}", p.label, status.as_str()),
-            true,
-        )?;
-        for a in accounts::all(&self.store)? {
-            self.publish(&a.address, false).await;
-        }
-        if let Ok(all) = self.accounts().await {
-            self.events.publish(Event::Accounts(all));
-        }
+        let p = self.accounts.set_publishing_status(provider, status)?;
+        let words = format!("{}: publishing status set to {}", p.label, status.as_str());
+        self.activity
+            .record(None, "publishing_status", &words, true)?;
+        self.statuses.publish_all()?;
         Ok(self.info())
-    }
-
-    /// Whether a refresh is in flight for the account.
-    fn is_refreshing(&self, address: &str) -> bool {
-        self.auth
-            .refreshing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&address.to_ascii_lowercase())
-    }
-
-    /// The status of a stored account.
-    pub(crate) fn status_of(&self, rec: &AccountRecord) -> TokenStatus {
-        // A profile that is not loaded (the command line while `postern sandbox` is not
-        // running) is described by its name, with no claims about its lifetimes.
-        let p = self.provider(&rec.provider).unwrap_or_else(|_| Provider {
-            name: rec.provider.clone(),
-            label: rec.provider.clone(),
-            access_page: None,
-            ..provider::google()
-        });
-        status::compute(
-            rec,
-            &p,
-            self.settings.clock.now(),
-            self.is_refreshing(&rec.address),
-        )
     }
 
     /// Every account with its status.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        Ok(accounts::all(&self.store)?
-            .iter()
-            .map(|r| Account {
-                address: r.address.clone(),
-                provider: r.provider.clone(),
-                added_at: crate::clock::rfc3339(r.added_at),
-                status: self.status_of(r),
-            })
-            .collect())
+        self.statuses.list()
     }
 
     /// One account's status.
     pub async fn status(&self, address: &str) -> Result<TokenStatus> {
-        Ok(self.status_of(&self.record(address)?))
-    }
-
-    /// Publishes the account's status (and, with `list`, the account list).
-    pub(crate) async fn publish(&self, address: &str, list: bool) {
-        if let Ok(rec) = self.record(address) {
-            self.events
-                .publish(Event::Status(Box::new(self.status_of(&rec))));
-        }
-        if list {
-            if let Ok(all) = self.accounts().await {
-                self.events.publish(Event::Accounts(all));
-            }
-        }
+        self.statuses.status(address)
     }
 
     /// The newest activity entries.
     pub async fn activity(&self, limit: usize) -> Result<Vec<Activity>> {
         self.activity.list(limit)
+    }
+
+    /// Adds an account: the consent flow in the browser `launcher` opens.
+    pub async fn authorize(
+        &self,
+        provider: &str,
+        login_hint: Option<&str>,
+        launcher: Arc<dyn Launcher>,
+    ) -> Result<Account> {
+        self.grants.authorize(provider, login_hint, launcher).await
+    }
+
+    /// Runs the flow again for the same address (`login_hint`, `prompt=consent`); the new
+    /// grant replaces the old one and the account keeps its history.
+    pub async fn reauthorize(&self, address: &str, launcher: Arc<dyn Launcher>) -> Result<Account> {
+        self.grants.reauthorize(address, launcher).await
+    }
+
+    /// Ends the flow in progress ("cancelled"); the port is freed.
+    pub fn cancel_authorize(&self) {
+        self.grants.cancel();
+    }
+
+    /// The paste fallback: the address the browser was sent to after consent.
+    pub fn complete_authorize(&self, pasted_redirect_url: &str) -> Result<()> {
+        self.grants.complete(pasted_redirect_url)
+    }
+
+    /// Revokes the grant at the provider (RFC 7009) and, once the provider confirmed,
+    /// deletes its tokens and marks the account "revoked by you". When the provider cannot
+    /// be reached or refuses, the account is *revocation pending* and this returns
+    /// [`Error::RevocationNotConfirmed`](crate::Error::RevocationNotConfirmed).
+    pub async fn revoke(&self, address: &str) -> Result<TokenStatus> {
+        self.revocations.revoke(address).await
+    }
+
+    /// Revokes (confirmed) and forgets the account. While the provider does not confirm,
+    /// the account stays, marked to be removed once it does.
+    pub async fn remove_account(&self, address: &str) -> Result<()> {
+        self.revocations.remove_account(address).await
+    }
+
+    /// Revoke and reauthorize, the one button for "I want a fresh grant": a live grant is
+    /// revoked first, then consent runs again for the same address (not while the
+    /// revocation is unconfirmed).
+    pub async fn revoke_and_reauthorize(
+        &self,
+        address: &str,
+        launcher: Arc<dyn Launcher>,
+    ) -> Result<Account> {
+        self.grants.revoke_and_reauthorize(address, launcher).await
+    }
+
+    /// Tries every pending revocation whose time has come (what the background timer does
+    /// every minute).
+    pub async fn retry_due_revocations(&self) {
+        self.revocations.retry_due().await;
+    }
+
+    /// Deletes the account's secrets and row, without the network (the "Forget" action).
+    pub async fn forget_account(&self, address: &str) -> Result<()> {
+        self.revocations.forget_account(address).await
+    }
+
+    /// A fresh access token (refreshed first inside its refresh margin). Refused with
+    /// `scope_missing` when the grant lacks the Gmail scope: sending could not work.
+    pub async fn access_token(&self, address: &str) -> Result<Secret> {
+        self.refresher.access_token(address).await
+    }
+
+    /// Refreshes now, even when the token looks fresh.
+    pub async fn refresh_now(&self, address: &str) -> Result<TokenStatus> {
+        self.refresher.refresh_now(address).await
+    }
+
+    /// Starts the background work once (later calls do nothing): the 60 s timer of
+    /// [`App::background_pass`], the outbox worker and the daily retention purge.
+    pub fn start_background(&self) {
+        if self.background.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                app.background_pass().await;
+            }
+        });
+        self.start_outbox_worker();
+        self.retention.start();
+    }
+
+    /// One pass of the background work (the 60 s timer): refreshes that are due, pending
+    /// revocations that are due, and waiting mail of accounts that work again.
+    pub async fn background_pass(&self) {
+        self.refresher.refresh_due().await;
+        self.revocations.retry_due().await;
+        self.courier.requeue_waiting_if_valid();
+    }
+
+    /// Applies the retention settings now.
+    pub fn purge_expired(&self) -> Result<Purged> {
+        self.retention.purge_expired()
+    }
+
+    /// Validates and composes the draft, stores it `queued` and wakes the worker. The
+    /// returned item is queued; `Event::Outbox` tells the rest.
+    pub async fn send(&self, draft: Draft) -> Result<OutboxItem> {
+        self.courier.send(draft).await
+    }
+
+    /// Like [`App::send`], then carries the message until it is sent, failed or waiting (the
+    /// returned item says which), sending it from this task when no background worker runs.
+    /// After `timeout`: `SendTimedOut`, the message staying in the outbox.
+    pub async fn send_and_wait(&self, draft: Draft, timeout: Duration) -> Result<OutboxItem> {
+        self.courier.send_and_wait(draft, timeout).await
+    }
+
+    /// Queues a whole RFC 5322 message from `from` (empty: the message's From address;
+    /// recipients from its To/Cc/Bcc headers, its Message-ID kept) and carries it like
+    /// [`App::send_and_wait`] for up to 2 minutes.
+    pub async fn send_raw(&self, from: &str, rfc5322: Vec<u8>) -> Result<OutboxItem> {
+        self.send_raw_and_wait(from, rfc5322, Duration::from_secs(120))
+            .await
+    }
+
+    /// [`App::send_raw`] with a chosen timeout.
+    pub async fn send_raw_and_wait(
+        &self,
+        from: &str,
+        rfc5322: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<OutboxItem> {
+        self.courier.send_raw_and_wait(from, rfc5322, timeout).await
+    }
+
+    /// Every outbox message, newest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        self.courier.list()
+    }
+
+    /// Puts a failed or waiting message back in the queue now.
+    pub async fn retry_outbox(&self, id: i64) -> Result<OutboxItem> {
+        self.courier.retry(id)
+    }
+
+    /// Puts a failed or waiting message back in the queue and carries it until it settles
+    /// (or `timeout`): what `postern outbox retry ID` does without the window.
+    pub async fn retry_outbox_now(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
+        self.courier.retry_now(id, timeout).await
+    }
+
+    /// Delivers now what can go: the waiting mail of `account` (or of every account) whose
+    /// grant works again is queued, then every due message of it is carried until it settles
+    /// (or `timeout`). Without the window or the daemon this is how waiting mail leaves:
+    /// `postern authorize` ends with it, and `postern outbox flush` runs it.
+    pub async fn deliver_now(
+        &self,
+        account: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Vec<OutboxItem>> {
+        self.courier.deliver_now(account, timeout).await
+    }
+
+    /// Gives up this process's part in delivery (the lease), so another Postern process
+    /// takes over at once; for a clean quit.
+    pub fn stop_delivering(&self) {
+        self.courier.stop_delivering();
+    }
+
+    /// Takes back a message stuck in `sending` (its process may hang): see
+    /// [`Outbox::take_back`](crate::outbox::Outbox::take_back). It may then be sent twice.
+    pub async fn take_back_outbox(&self, id: i64) -> Result<OutboxItem> {
+        self.courier.take_back(id)
+    }
+
+    /// Deletes a message that is not being sent right now.
+    pub async fn discard_outbox(&self, id: i64) -> Result<()> {
+        self.courier.discard(id)
+    }
+
+    /// Starts the outbox worker, and requeues an account's waiting mail when its grant works
+    /// again: on a `Status` event saying so (a reauthorization here), and every minute from
+    /// the store (a reauthorization by another process, e.g. `postern authorize`). Called by
+    /// [`App::start_background`].
+    pub fn start_outbox_worker(&self) {
+        if self.courier.start_worker() {
+            wiring::requeue_on_status(&self.events, self.courier.clone());
+        }
     }
 }

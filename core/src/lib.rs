@@ -21,7 +21,7 @@ pub mod retention;
 pub mod secret;
 pub mod settings;
 pub mod status;
-pub mod store; // (core-auth's; declared early by core-mail, whose outbox needs it)
+pub mod store;
 pub mod vault;
 
 pub use app::{App, AppInfo};

@@ -3,13 +3,16 @@
 //! `activity_retention_days`, default 90). The purge runs when the app opens and once a day
 //! while the background work runs (see docs/outbox.md).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::app::App;
-use crate::clock::rfc3339;
+use crate::activity::ActivityLog;
+use crate::clock::{rfc3339, Clock};
 use crate::error::Result;
+use crate::settings::Settings;
+use crate::store::Store;
 
 /// How often the background work purges.
 const PURGE_EVERY: Duration = Duration::from_secs(86_400);
@@ -30,15 +33,34 @@ fn cutoff(now: OffsetDateTime, keep: Duration) -> Option<String> {
     now.checked_sub(keep).map(rfc3339)
 }
 
-impl App {
+/// Deletes what the retention settings say is old.
+pub(crate) struct Retention {
+    store: Arc<Store>,
+    activity: ActivityLog,
+    clock: Clock,
+    sent: Duration,
+    activity_kept: Duration,
+}
+
+impl Retention {
+    pub(crate) fn new(store: Arc<Store>, activity: ActivityLog, settings: &Settings) -> Retention {
+        Retention {
+            store,
+            activity,
+            clock: settings.clock.clone(),
+            sent: settings.sent_retention,
+            activity_kept: settings.activity_retention,
+        }
+    }
+
     /// Applies the retention settings now.
-    pub fn purge_expired(&self) -> Result<Purged> {
+    pub(crate) fn purge_expired(&self) -> Result<Purged> {
         let mut purged = Purged::default();
         // `sent_at` is written with the system time; activity times with the app's clock.
-        if let Some(c) = cutoff(OffsetDateTime::now_utc(), self.settings.sent_retention) {
+        if let Some(c) = cutoff(OffsetDateTime::now_utc(), self.sent) {
             purged.sent_bodies = crate::outbox::retention::purge_sent_bodies(&self.store, &c)?;
         }
-        if let Some(c) = cutoff(self.settings.clock.now(), self.settings.activity_retention) {
+        if let Some(c) = cutoff(self.clock.now(), self.activity_kept) {
             purged.activity_entries = self.activity.purge_before(&c)?;
         }
         if purged != Purged::default() {
@@ -52,14 +74,14 @@ impl App {
     }
 
     /// Purges once a day from now on (the purge at open already ran).
-    pub(crate) fn start_retention(&self) {
-        let app = self.clone();
+    pub(crate) fn start(self: &Arc<Self>) {
+        let retention = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(PURGE_EVERY);
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let purge = app.clone();
+                let purge = retention.clone();
                 let outcome = tokio::task::spawn_blocking(move || purge.purge_expired()).await;
                 if let Ok(Err(e)) = outcome {
                     tracing::warn!("retention purge failed: {}", e.code());

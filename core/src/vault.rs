@@ -2,8 +2,8 @@
 //! its expiry, and client secrets. One entry per (service, account, kind). A missing or
 //! locked keychain is a loud, distinct error; there is never a plaintext fallback.
 //!
-//! Every call blocks (D-Bus, Keychain, Credential Manager): from async code, call it through
-//! `tokio::task::spawn_blocking`.
+//! Every [`Vault`] call blocks (D-Bus, Keychain, Credential Manager); async code goes through
+//! [`Keychain`], which runs each call on the blocking pool.
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -196,6 +196,144 @@ impl Vault {
             return Ok(None);
         };
         Ok(exp.parse().ok().map(|exp| (Secret::new(token), exp)))
+    }
+}
+
+/// The keychain "account" under which a provider's client secret lives.
+pub(crate) fn client_key(provider: &str) -> String {
+    format!("client:{provider}")
+}
+
+/// The vault for async code: each call runs off the async threads, since a Secret Service
+/// round trip (or an unlock prompt) may take a while.
+#[derive(Debug, Clone)]
+pub(crate) struct Keychain {
+    vault: Vault,
+}
+
+impl Keychain {
+    pub(crate) fn new(vault: Vault) -> Keychain {
+        Keychain { vault }
+    }
+
+    /// The blocking vault underneath, for callers that are not async.
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let vault = self.vault.clone();
+        tokio::task::spawn_blocking(move || f(&vault))
+            .await
+            .map_err(|e| Error::Internal {
+                why: format!("a keychain call failed to run: {e}"),
+            })?
+    }
+
+    /// Whether the keychain is there and unlocked.
+    pub(crate) async fn check(&self) -> Result<()> {
+        self.run(|v| v.check()).await
+    }
+
+    /// A provider's client secret, if stored.
+    pub(crate) async fn client_secret(&self, provider: &str) -> Result<Option<Secret>> {
+        let key = client_key(provider);
+        self.run(move |v| v.get(&key, SecretKind::ClientSecret))
+            .await
+    }
+
+    /// Stores a provider's client secret.
+    pub(crate) async fn put_client_secret(&self, provider: &str, secret: Secret) -> Result<()> {
+        let key = client_key(provider);
+        self.run(move |v| v.put(&key, SecretKind::ClientSecret, &secret))
+            .await
+    }
+
+    /// The account's refresh token, if stored.
+    pub(crate) async fn refresh_token(&self, address: &str) -> Result<Option<Secret>> {
+        let key = address.to_owned();
+        self.run(move |v| v.get(&key, SecretKind::RefreshToken))
+            .await
+    }
+
+    /// The account's refresh token, which must be there.
+    pub(crate) async fn require_refresh_token(&self, address: &str) -> Result<Secret> {
+        let key = address.to_owned();
+        self.run(move |v| v.require(&key, SecretKind::RefreshToken))
+            .await
+    }
+
+    /// The account's access token and its expiry (Unix seconds), if stored.
+    pub(crate) async fn access_token(&self, address: &str) -> Result<Option<(Secret, i64)>> {
+        let key = address.to_owned();
+        self.run(move |v| v.get_access(&key)).await
+    }
+
+    /// The token a revocation is asked with, and its `token_type_hint`: the refresh token,
+    /// else the access token; `None` when neither is left.
+    pub(crate) async fn revocation_token(
+        &self,
+        address: &str,
+    ) -> Result<Option<(Secret, &'static str)>> {
+        let key = address.to_owned();
+        self.run(move |v| {
+            Ok(match v.get(&key, SecretKind::RefreshToken)? {
+                Some(rt) => Some((rt, "refresh_token")),
+                None => v.get_access(&key)?.map(|(t, _)| (t, "access_token")),
+            })
+        })
+        .await
+    }
+
+    /// Stores a new grant's tokens. Without a new refresh token, a previous one must still be
+    /// there (else the grant could not be refreshed).
+    pub(crate) async fn put_grant(
+        &self,
+        address: &str,
+        refresh: Option<Secret>,
+        access: Secret,
+        expires_at: i64,
+    ) -> Result<()> {
+        let key = address.to_owned();
+        self.run(move |v| {
+            match refresh {
+                Some(rt) => v.put(&key, SecretKind::RefreshToken, &rt)?,
+                None => {
+                    v.require(&key, SecretKind::RefreshToken)?;
+                }
+            }
+            v.put_access(&key, &access, expires_at)
+        })
+        .await
+    }
+
+    /// Stores a refresh's outcome: a rotated refresh token first (the old one is dead at the
+    /// provider already, so losing the new one would lose the grant; an access token can
+    /// always be had again), then the access token.
+    pub(crate) async fn put_refreshed(
+        &self,
+        address: &str,
+        rotated: Option<Secret>,
+        access: Secret,
+        expires_at: i64,
+    ) -> Result<()> {
+        let key = address.to_owned();
+        self.run(move |v| {
+            if let Some(rt) = rotated {
+                v.put(&key, SecretKind::RefreshToken, &rt)?;
+            }
+            v.put_access(&key, &access, expires_at)
+        })
+        .await
+    }
+
+    /// Deletes the account's refresh and access tokens.
+    pub(crate) async fn delete_tokens(&self, address: &str) -> Result<()> {
+        let key = address.to_owned();
+        self.run(move |v| v.delete_tokens(&key)).await
     }
 }
 

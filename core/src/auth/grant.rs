@@ -2,65 +2,121 @@
 //! came back, then secrets to the vault and facts to the store.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::accounts::{self, AccountRecord, Standing};
-use crate::app::{blocking, App};
+use crate::accounts::{AccountRecord, Accounts, Standing};
+use crate::activity::ActivityLog;
 use crate::auth::exchange::{self, TokenResponse};
-use crate::auth::flow::{self, FlowOutcome, FlowRequest, Launcher};
+use crate::auth::flow::{self, FlowOutcome, FlowRequest, FlowSlot, Launcher};
+use crate::auth::grant_check::{self, Validated};
 use crate::auth::loopback::PageResult;
+use crate::auth::refresher::Refresher;
+use crate::auth::revocation::Revocations;
 use crate::auth::revoke;
-use crate::auth::validate;
+use crate::auth::statuses::Statuses;
+use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::events::{AuthorizePhase, AuthorizeProgress, Event};
+use crate::events::{AuthorizePhase, AuthorizeProgress, Event, Events};
 use crate::provider::Provider;
 use crate::secret::Secret;
+use crate::settings::Settings;
 use crate::status::{sending_scopes_missing, Account};
-use crate::vault::SecretKind;
+use crate::vault::Keychain;
 
-/// What the exchange and validation established.
-struct Validated {
-    address: String,
-    scopes: Vec<String>,
-    audience_ok: Option<bool>,
-    /// Where the address came from, for the activity log.
-    identity_source: &'static str,
+/// What a new grant needs: the flow's settings and the services that keep its outcome.
+pub(crate) struct GrantParts {
+    pub(crate) accounts: Arc<Accounts>,
+    pub(crate) keychain: Keychain,
+    pub(crate) statuses: Arc<Statuses>,
+    pub(crate) refresher: Arc<Refresher>,
+    pub(crate) revocations: Arc<Revocations>,
+    pub(crate) activity: ActivityLog,
+    pub(crate) events: Events,
 }
 
-impl App {
+/// Obtains grants: the consent flow (one at a time), validation, storage.
+pub(crate) struct Grants {
+    accounts: Arc<Accounts>,
+    keychain: Keychain,
+    statuses: Arc<Statuses>,
+    refresher: Arc<Refresher>,
+    revocations: Arc<Revocations>,
+    activity: ActivityLog,
+    events: Events,
+    clock: Clock,
+    flow: FlowSlot,
+    loopback_port: Option<u16>,
+    authorize_timeout: Duration,
+}
+
+impl Grants {
+    pub(crate) fn new(parts: GrantParts, settings: &Settings) -> Grants {
+        Grants {
+            accounts: parts.accounts,
+            keychain: parts.keychain,
+            statuses: parts.statuses,
+            refresher: parts.refresher,
+            revocations: parts.revocations,
+            activity: parts.activity,
+            events: parts.events,
+            clock: settings.clock.clone(),
+            flow: FlowSlot::default(),
+            loopback_port: settings.loopback_port,
+            authorize_timeout: settings.authorize_timeout,
+        }
+    }
+
     /// Adds an account: the consent flow in the browser `launcher` opens.
-    pub async fn authorize(
+    pub(crate) async fn authorize(
         &self,
         provider: &str,
         login_hint: Option<&str>,
         launcher: Arc<dyn Launcher>,
     ) -> Result<Account> {
-        let p = self.provider(provider)?;
+        let p = self.accounts.provider(provider)?;
         self.run_grant(&p, login_hint, None, launcher).await
     }
 
     /// Runs the flow again for the same address (`login_hint`, `prompt=consent`); the new
     /// grant replaces the old one and the account keeps its history.
-    pub async fn reauthorize(&self, address: &str, launcher: Arc<dyn Launcher>) -> Result<Account> {
-        let rec = self.record(address)?;
+    pub(crate) async fn reauthorize(
+        &self,
+        address: &str,
+        launcher: Arc<dyn Launcher>,
+    ) -> Result<Account> {
+        let rec = self.accounts.record(address)?;
         if rec.standing == Standing::RevocationPending {
             // A new grant now would overwrite the tokens the pending revocation needs.
             return Err(Error::RevocationPending {
                 address: rec.address,
             });
         }
-        let p = self.provider(&rec.provider)?;
+        let p = self.accounts.provider(&rec.provider)?;
         self.run_grant(&p, Some(&rec.address), Some(&rec.address), launcher)
             .await
     }
 
+    /// Revoke and reauthorize, the one button for "I want a fresh grant": a live grant is
+    /// revoked at the provider first (so that a leaked token dies now), then consent runs
+    /// again for the same address. Consent does not start while the revocation is
+    /// unconfirmed: the old grant would live on beside the new one.
+    pub(crate) async fn revoke_and_reauthorize(
+        &self,
+        address: &str,
+        launcher: Arc<dyn Launcher>,
+    ) -> Result<Account> {
+        self.revocations.end_live_grant(address).await?;
+        self.reauthorize(address, launcher).await
+    }
+
     /// Ends the flow in progress ("cancelled"); the port is freed.
-    pub fn cancel_authorize(&self) {
-        self.auth.flow.cancel();
+    pub(crate) fn cancel(&self) {
+        self.flow.cancel();
     }
 
     /// The paste fallback: the address the browser was sent to after consent.
-    pub fn complete_authorize(&self, pasted_redirect_url: &str) -> Result<()> {
-        self.auth.flow.complete(pasted_redirect_url)
+    pub(crate) fn complete(&self, pasted_redirect_url: &str) -> Result<()> {
+        self.flow.complete(pasted_redirect_url)
     }
 
     async fn run_grant(
@@ -70,10 +126,9 @@ impl App {
         expected: Option<&str>,
         launcher: Arc<dyn Launcher>,
     ) -> Result<Account> {
-        let (client_id, client_secret) = self.client_for(p).await?;
+        let (client_id, client_secret) = self.accounts.client_for(p).await?;
         // Fail before the browser opens when the keychain cannot take the result.
-        let vault = self.vault.clone();
-        blocking(move || vault.check()).await?;
+        self.keychain.check().await?;
         // Without a refresh token of ours for the address, a provider that still holds a
         // live grant would answer with none; forced consent makes it issue one.
         let force_consent = expected.is_some() || !self.holds_refresh_token(login_hint).await;
@@ -82,10 +137,10 @@ impl App {
             client_id: &client_id,
             login_hint,
             again: force_consent,
-            port: self.settings.loopback_port,
-            timeout: self.settings.authorize_timeout,
+            port: self.loopback_port,
+            timeout: self.authorize_timeout,
         };
-        let mut outcome = flow::run(&self.auth.flow, &self.events, req, launcher).await?;
+        let mut outcome = flow::run(&self.flow, &self.events, req, launcher).await?;
         let reply = outcome.reply.take();
         let result = self
             .finish_grant(p, &client_id, &client_secret, outcome, expected)
@@ -118,78 +173,10 @@ impl App {
         let Some(address) = address else {
             return false;
         };
-        let vault = self.vault.clone();
-        let key = address.to_owned();
-        blocking(move || vault.get(&key, SecretKind::RefreshToken))
+        self.keychain
+            .refresh_token(address)
             .await
             .is_ok_and(|t| t.is_some())
-    }
-
-    async fn validate_grant(
-        &self,
-        p: &Provider,
-        client_id: &str,
-        tokens: &TokenResponse,
-        redirect_scope: Option<String>,
-    ) -> Result<Validated> {
-        let now = self.settings.clock.unix();
-        let mut identity = match &tokens.id_token {
-            Some(t) => Some(validate::id_token_claims(t, p, client_id, now)?),
-            None => None,
-        };
-        let info = match validate::tokeninfo(p, client_id, &tokens.access_token).await {
-            Ok(i) => i,
-            Err(e) => {
-                tracing::warn!("tokeninfo could not be asked: {}", e.code());
-                None
-            }
-        };
-        if let Some(i) = &info {
-            if !i.audience_ok {
-                return Err(Error::AudienceMismatch {
-                    expected: client_id.to_owned(),
-                    got: "another client".to_owned(),
-                });
-            }
-        }
-        // OpenID's default id_token names only the subject: the address is at UserInfo.
-        let mut source = "the id_token";
-        if identity.as_ref().and_then(|i| i.email.as_ref()).is_none() {
-            if let Some(i) = info.as_ref().filter(|i| i.email.is_some()) {
-                source = "tokeninfo";
-                identity = Some(validate::Identity {
-                    email: i.email.clone(),
-                    email_verified: i.email_verified,
-                });
-            } else if p.userinfo_endpoint.is_some() {
-                source = "UserInfo";
-                identity = Some(validate::userinfo(p, &tokens.access_token).await?);
-            }
-        }
-        let identity = identity.ok_or_else(|| Error::IdentityMissing {
-            provider: p.label.clone(),
-        })?;
-        let address = identity.email.ok_or_else(|| Error::IdentityMissing {
-            provider: p.label.clone(),
-        })?;
-        if identity.email_verified == Some(false) {
-            return Err(Error::EmailUnverified {
-                address,
-                provider: p.label.clone(),
-            });
-        }
-        let scope = tokens
-            .scope
-            .clone()
-            .or(redirect_scope)
-            .or_else(|| info.as_ref().and_then(|i| i.scope.clone()))
-            .unwrap_or_default();
-        Ok(Validated {
-            address,
-            scopes: validate::split_scopes(&scope),
-            audience_ok: info.map(|i| i.audience_ok),
-            identity_source: source,
-        })
     }
 
     async fn finish_grant(
@@ -235,9 +222,8 @@ impl App {
         expected: Option<&str>,
         address: &mut Option<String>,
     ) -> Result<Account> {
-        let v = self
-            .validate_grant(p, client_id, tokens, redirect_scope)
-            .await?;
+        let now = self.clock.unix();
+        let v = grant_check::validate(p, client_id, tokens, redirect_scope, now).await?;
         *address = Some(v.address.clone());
         if let Some(expected) = expected {
             if !v.address.eq_ignore_ascii_case(expected) {
@@ -247,15 +233,17 @@ impl App {
                 });
             }
         }
-        if let Some(other) =
-            accounts::get(&self.store, &v.address)?.filter(|r| r.provider != p.name)
+        if let Some(other) = self
+            .accounts
+            .find(&v.address)?
+            .filter(|r| r.provider != p.name)
         {
             return Err(Error::AddressOtherProvider {
                 address: other.address,
-                provider: self.label_of(&other.provider),
+                provider: self.accounts.label_of(&other.provider),
             });
         }
-        let _held = self.grant_lock(&v.address).await?;
+        let _held = self.refresher.grant_lock(&v.address).await?;
         self.store_grant(p, v, tokens, expected.is_some()).await
     }
 
@@ -270,7 +258,7 @@ impl App {
         address: Option<&str>,
     ) {
         let ours = address
-            .and_then(|a| accounts::get(&self.store, a).ok().flatten())
+            .and_then(|a| self.accounts.find(a).ok().flatten())
             .is_some_and(|r| r.provider == p.name && r.standing != Standing::Revoked);
         if ours {
             return;
@@ -302,25 +290,18 @@ impl App {
         tokens: &TokenResponse,
         again: bool,
     ) -> Result<Account> {
-        let now = self.settings.clock.now();
-        let previous = accounts::get(&self.store, &v.address)?;
+        let now = self.clock.now();
+        let previous = self.accounts.find(&v.address)?;
         let address = v.address.clone();
         let expires_at = now + time::Duration::seconds(tokens.expires_in);
-        let vault = self.vault.clone();
-        let key = address.clone();
-        let access = tokens.access_token.clone();
-        let refresh = tokens.refresh_token.clone();
-        blocking(move || {
-            match refresh {
-                Some(rt) => vault.put(&key, SecretKind::RefreshToken, &rt)?,
-                // No new refresh token: a previous one must still be there.
-                None => {
-                    vault.require(&key, SecretKind::RefreshToken)?;
-                }
-            }
-            vault.put_access(&key, &access, expires_at.unix_timestamp())
-        })
-        .await?;
+        self.keychain
+            .put_grant(
+                &address,
+                tokens.refresh_token.clone(),
+                tokens.access_token.clone(),
+                expires_at.unix_timestamp(),
+            )
+            .await?;
         let missing = sending_scopes_missing(&p.scopes, &v.scopes);
         let rec = AccountRecord {
             added_at: previous.as_ref().map_or(now, |r| r.added_at),
@@ -345,7 +326,7 @@ impl App {
             audience_ok: v.audience_ok,
             ..AccountRecord::new(&address, &p.name, now)
         };
-        accounts::save(&self.store, &rec)?;
+        self.accounts.save(&rec)?;
         let (kind, words) = if again || previous.is_some() {
             ("reauthorized", "Authorized again")
         } else {
@@ -373,13 +354,7 @@ impl App {
             &format!("Identity from {}; {audience}; {scopes}", v.identity_source),
             missing.is_empty(),
         )?;
-        self.publish(&address, true).await;
-        let status = self.status_of(&rec);
-        Ok(Account {
-            address,
-            provider: p.name.clone(),
-            added_at: crate::clock::rfc3339(rec.added_at),
-            status,
-        })
+        self.statuses.publish(&address, true);
+        Ok(self.statuses.account_of(&rec))
     }
 }

@@ -1,15 +1,20 @@
 //! Authorization: the loopback PKCE flow, the code exchange, validation, refresh and
-//! revocation.
+//! revocation. Its services: `Grants` obtains grants, `Refresher`
+//! keeps their access tokens fresh, `Revocations` ends them, and
+//! `Statuses` says (and publishes) where each account's token stands.
 
 pub(crate) mod exchange;
 pub mod flow;
-mod grant;
+pub(crate) mod grant;
+mod grant_check;
 pub(crate) mod grant_lock;
 pub(crate) mod loopback;
 pub mod pkce;
 pub(crate) mod refresher;
-mod revocation;
+pub(crate) mod revocation;
 pub(crate) mod revoke;
+mod revoked_cause;
+pub(crate) mod statuses;
 pub(crate) mod token_cache;
 pub(crate) mod validate;
 

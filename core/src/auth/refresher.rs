@@ -3,61 +3,74 @@
 //! callers wait, backoff on 5xx and network errors, and `invalid_grant` turned into
 //! `revoked` with the cause the evidence supports.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::accounts::{self, AccountRecord, Standing};
-use crate::app::{blocking, App};
+use crate::accounts::{Accounts, Standing};
+use crate::activity::ActivityLog;
 use crate::auth::exchange;
 use crate::auth::grant_lock::{self, GrantGuard};
+use crate::auth::revoked_cause::classify;
+use crate::auth::statuses::Statuses;
+use crate::auth::token_cache::TokenCache;
+use crate::clock::Clock;
 use crate::error::{Error, Result, RevokedCause};
-use crate::provider::{Provider, PublishingStatus};
+use crate::provider::Provider;
 use crate::secret::Secret;
-use crate::status::{refresh_margin, TESTING_LIFETIME_SECS};
-use crate::vault::SecretKind;
+use crate::status::{refresh_margin, TokenStatus};
+use crate::vault::Keychain;
 
-/// Slack for clocks when deciding that a grant died at its known end.
-const END_LEEWAY_SECS: i64 = 3_600;
 /// Tries per refresh when the provider or the network fails.
 const ATTEMPTS: u32 = 3;
 
 /// Per-account single-flight: the lock, and how many refreshes succeeded.
 #[derive(Default)]
-pub(crate) struct AccountSlot {
-    pub(crate) lock: Arc<tokio::sync::Mutex<()>>,
+struct AccountSlot {
+    lock: Arc<tokio::sync::Mutex<()>>,
     generation: AtomicU64,
 }
 
-/// The cause of an `invalid_grant` at refresh time: a known end that has come (time-based
-/// access, or 7 days after consent for a client the person said is in Testing), else what
-/// the provider said. Nothing is inferred from age alone.
-fn classify(
-    given: RevokedCause,
-    rec: &AccountRecord,
-    status: PublishingStatus,
-    now: time::OffsetDateTime,
-) -> RevokedCause {
-    if given != RevokedCause::Unknown {
-        return given;
-    }
-    let reached = |at: time::OffsetDateTime| (at - now).whole_seconds() <= END_LEEWAY_SECS;
-    if rec.grant_expires_at.is_some_and(reached) {
-        return RevokedCause::TimeBasedAccessEnded;
-    }
-    let testing_end = rec
-        .refresh_token_issued_at
-        .map(|t| t + time::Duration::seconds(TESTING_LIFETIME_SECS));
-    if status == PublishingStatus::Testing && testing_end.is_some_and(reached) {
-        return RevokedCause::TestingModeExpiry;
-    }
-    RevokedCause::Unknown
+/// What a refresh needs and what it keeps: one slot per account, and the access tokens read.
+pub(crate) struct Refresher {
+    accounts: Arc<Accounts>,
+    keychain: Keychain,
+    statuses: Arc<Statuses>,
+    activity: ActivityLog,
+    clock: Clock,
+    /// Where the cross-process grant locks live.
+    data_dir: PathBuf,
+    /// One refresh in flight per account.
+    slots: Mutex<HashMap<String, Arc<AccountSlot>>>,
+    /// Access tokens read from the keychain, valid while the account's row is unchanged.
+    tokens: TokenCache,
 }
 
-impl App {
-    pub(crate) fn slot(&self, address: &str) -> Arc<AccountSlot> {
-        self.auth
-            .slots
+impl Refresher {
+    pub(crate) fn new(
+        accounts: Arc<Accounts>,
+        keychain: Keychain,
+        statuses: Arc<Statuses>,
+        activity: ActivityLog,
+        clock: Clock,
+        data_dir: PathBuf,
+    ) -> Refresher {
+        Refresher {
+            accounts,
+            keychain,
+            statuses,
+            activity,
+            clock,
+            data_dir,
+            slots: Mutex::default(),
+            tokens: TokenCache::default(),
+        }
+    }
+
+    fn slot(&self, address: &str) -> Arc<AccountSlot> {
+        self.slots
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(address.to_ascii_lowercase())
@@ -68,37 +81,27 @@ impl App {
     /// The account's grant lock, shared with every other Postern process.
     pub(crate) async fn grant_lock(&self, address: &str) -> Result<GrantGuard> {
         let local = self.slot(address).lock.clone();
-        grant_lock::acquire(local, &self.settings.data_dir, address).await
+        grant_lock::acquire(local, &self.data_dir, address).await
     }
 
-    fn set_refreshing(&self, address: &str, on: bool) {
-        let mut set = self
-            .auth
-            .refreshing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if on {
-            set.insert(address.to_ascii_lowercase());
-        } else {
-            set.remove(&address.to_ascii_lowercase());
-        }
+    /// Drops the access token kept in memory (the account's tokens were deleted).
+    pub(crate) fn forget_token(&self, address: &str) {
+        self.tokens.forget(address);
     }
 
     /// The stored access token while it is outside its refresh margin: from memory while the
     /// account's row is unchanged since it was read (core/src/auth/token_cache.rs), else
     /// from the keychain.
     async fn fresh_token(&self, address: &str) -> Result<Option<Secret>> {
-        let rec = self.record(address)?;
-        let now = self.settings.clock.unix();
+        let rec = self.accounts.record(address)?;
+        let now = self.clock.unix();
         let margin = refresh_margin(rec.access_lifetime_secs);
-        let stored = match self.auth.tokens.get(&rec) {
+        let stored = match self.tokens.get(&rec) {
             Some(hit) => Some(hit),
             None => {
-                let vault = self.vault.clone();
-                let key = address.to_owned();
-                let read = blocking(move || vault.get_access(&key)).await?;
+                let read = self.keychain.access_token(address).await?;
                 if let Some((tok, exp)) = &read {
-                    self.auth.tokens.put(&rec, tok, *exp);
+                    self.tokens.put(&rec, tok, *exp);
                 }
                 read
             }
@@ -108,12 +111,12 @@ impl App {
 
     /// Refuses a grant that is not to be used: revoked, or with a revocation pending.
     fn refuse_if_revoked(&self, address: &str) -> Result<()> {
-        let rec = self.record(address)?;
+        let rec = self.accounts.record(address)?;
         match rec.standing {
             Standing::Revoked => Err(Error::InvalidGrant {
                 cause: rec.revoked_cause.unwrap_or(RevokedCause::Unknown),
                 description: "the grant was revoked; authorize the account again".to_owned(),
-                provider: self.label_of(&rec.provider),
+                provider: self.accounts.label_of(&rec.provider),
             }),
             Standing::RevocationPending => Err(Error::RevocationPending {
                 address: rec.address,
@@ -122,20 +125,13 @@ impl App {
         }
     }
 
-    /// A provider's label (its name when the profile is not loaded).
-    pub(crate) fn label_of(&self, provider: &str) -> String {
-        self.provider(provider)
-            .map(|p| p.label)
-            .unwrap_or_else(|_| provider.to_owned())
-    }
-
     /// A fresh access token (refreshed first inside its refresh margin). Refused with
     /// `scope_missing` when the grant lacks the Gmail scope: sending could not work.
-    pub async fn access_token(&self, address: &str) -> Result<Secret> {
+    pub(crate) async fn access_token(&self, address: &str) -> Result<Secret> {
         self.refuse_if_revoked(address)?;
-        let rec = self.record(address)?;
+        let rec = self.accounts.record(address)?;
         if rec.standing == Standing::ScopeMissing {
-            let needed = self.provider(&rec.provider)?.scopes;
+            let needed = self.accounts.provider(&rec.provider)?.scopes;
             return Err(Error::ScopeMissing {
                 missing: crate::status::sending_scopes_missing(&needed, &rec.scopes_granted),
             });
@@ -147,11 +143,11 @@ impl App {
     }
 
     /// Refreshes now, even when the token looks fresh.
-    pub async fn refresh_now(&self, address: &str) -> Result<crate::status::TokenStatus> {
+    pub(crate) async fn refresh_now(&self, address: &str) -> Result<TokenStatus> {
         self.refuse_if_revoked(address)?;
         let seen = self.refresh_mark(address);
         self.refresh_single_flight(address, Some(seen)).await?;
-        self.status(address).await
+        self.statuses.status(address)
     }
 
     /// After the server refused the token: one refresh even if it looks fresh (shared with
@@ -166,7 +162,11 @@ impl App {
     /// which another process moves.
     fn refresh_mark(&self, address: &str) -> (u64, Option<time::OffsetDateTime>) {
         let generation = self.slot(address).generation.load(Ordering::SeqCst);
-        let last = self.record(address).ok().and_then(|r| r.last_refresh);
+        let last = self
+            .accounts
+            .record(address)
+            .ok()
+            .and_then(|r| r.last_refresh);
         (generation, last)
     }
 
@@ -189,19 +189,19 @@ impl App {
             }
         }
         self.refuse_if_revoked(address)?;
-        self.set_refreshing(address, true);
-        self.publish(address, false).await;
+        self.statuses.set_refreshing(address, true);
+        self.statuses.publish(address, false);
         let result = self.refresh_with_backoff(address).await;
-        self.set_refreshing(address, false);
+        self.statuses.set_refreshing(address, false);
         if result.is_ok() {
             slot.generation.fetch_add(1, Ordering::SeqCst);
         }
-        self.publish(address, false).await;
+        self.statuses.publish(address, false);
         result
     }
 
     async fn refresh_with_backoff(&self, address: &str) -> Result<Secret> {
-        let provider = self.provider_for(address)?;
+        let provider = self.accounts.provider_for(address)?;
         let (client_id, client_secret, refresh_token) =
             match self.credentials(&provider, address).await {
                 Ok(c) => c,
@@ -232,30 +232,23 @@ impl App {
         provider: &Provider,
         address: &str,
     ) -> Result<(String, Secret, Secret)> {
-        let (client_id, client_secret) = self.client_for(provider).await?;
-        let vault = self.vault.clone();
-        let key = address.to_owned();
-        let refresh_token = blocking(move || vault.require(&key, SecretKind::RefreshToken)).await?;
+        let (client_id, client_secret) = self.accounts.client_for(provider).await?;
+        let refresh_token = self.keychain.require_refresh_token(address).await?;
         Ok((client_id, client_secret, refresh_token))
     }
 
     async fn refreshed(&self, address: &str, resp: exchange::TokenResponse) -> Result<Secret> {
-        let now = self.settings.clock.now();
+        let now = self.clock.now();
         let expires_at = now + time::Duration::seconds(resp.expires_in);
-        let vault = self.vault.clone();
-        let key = address.to_owned();
-        let token = resp.access_token.clone();
-        let rotated = resp.refresh_token.clone();
-        // A rotated refresh token first: the old one is dead at the provider already, so
-        // losing the new one would lose the grant; an access token can always be had again.
-        blocking(move || {
-            if let Some(rt) = rotated {
-                vault.put(&key, SecretKind::RefreshToken, &rt)?;
-            }
-            vault.put_access(&key, &token, expires_at.unix_timestamp())
-        })
-        .await?;
-        let mut rec = self.record(address)?;
+        self.keychain
+            .put_refreshed(
+                address,
+                resp.refresh_token.clone(),
+                resp.access_token.clone(),
+                expires_at.unix_timestamp(),
+            )
+            .await?;
+        let mut rec = self.accounts.record(address)?;
         if let Some(scope) = &resp.scope {
             rec.scopes_granted = crate::auth::validate::split_scopes(scope);
         }
@@ -271,9 +264,8 @@ impl App {
         rec.last_error = None;
         rec.refresh_failures = 0;
         rec.next_refresh_try = None;
-        accounts::save(&self.store, &rec)?;
-        self.auth
-            .tokens
+        self.accounts.save(&rec)?;
+        self.tokens
             .put(&rec, &resp.access_token, expires_at.unix_timestamp());
         let lifetime = if resp.expires_in < 120 {
             format!("{} seconds", resp.expires_in)
@@ -291,11 +283,11 @@ impl App {
 
     /// Records a failed refresh; returns the error to give the caller.
     async fn refresh_failed(&self, address: &str, provider: &Provider, e: Error) -> Error {
-        self.auth.tokens.forget(address);
-        let Ok(mut rec) = self.record(address) else {
+        self.tokens.forget(address);
+        let Ok(mut rec) = self.accounts.record(address) else {
             return e;
         };
-        let now = self.settings.clock.now();
+        let now = self.clock.now();
         let e = match e {
             Error::InvalidGrant {
                 cause,
@@ -306,9 +298,7 @@ impl App {
                 rec.standing = Standing::Revoked;
                 rec.revoked_cause = Some(cause);
                 rec.access_expires_at = None;
-                let vault = self.vault.clone();
-                let key = address.to_owned();
-                if let Err(del) = blocking(move || vault.delete_tokens(&key)).await {
+                if let Err(del) = self.keychain.delete_tokens(address).await {
                     tracing::warn!("could not delete dead tokens: {del}");
                 }
                 Error::InvalidGrant {
@@ -335,7 +325,7 @@ impl App {
             }
         };
         rec.last_error = Some(e.explain());
-        if let Err(s) = accounts::save(&self.store, &rec) {
+        if let Err(s) = self.accounts.save(&rec) {
             tracing::warn!("could not record the failed refresh: {s}");
         }
         let summary = format!("Refresh failed: {}", e.explain().message);
@@ -348,38 +338,12 @@ impl App {
         e
     }
 
-    /// Starts the 60 s refresh timer (once; later calls do nothing).
-    pub fn start_background(&self) {
-        if self.auth.background.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let app = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                app.background_pass().await;
-            }
-        });
-        // mail: the send issue starts the outbox worker here.
-        self.start_outbox_worker();
-        self.start_retention();
-    }
-
-    /// One pass of the background work (the 60 s timer): refreshes that are due, pending
-    /// revocations that are due, and waiting mail of accounts that work again.
-    pub async fn background_pass(&self) {
-        self.refresh_due().await;
-        self.retry_due_revocations().await;
-        self.requeue_waiting_if_valid().await;
-    }
-
     /// Refreshes every working account whose token ends within the next timer period.
     pub(crate) async fn refresh_due(&self) {
-        let Ok(all) = accounts::all(&self.store) else {
+        let Ok(all) = self.accounts.all() else {
             return;
         };
-        let now = self.settings.clock.now();
+        let now = self.clock.now();
         for rec in all {
             let margin = refresh_margin(rec.access_lifetime_secs);
             let soon = now + time::Duration::seconds(margin + 60);
@@ -391,48 +355,5 @@ impl App {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(now: time::OffsetDateTime, age_days: i64) -> AccountRecord {
-        AccountRecord {
-            refresh_token_issued_at: Some(now - time::Duration::days(age_days)),
-            ..AccountRecord::new("a@b.test", "google", now)
-        }
-    }
-
-    #[test]
-    fn testing_mode_is_named_only_for_a_testing_client_whose_week_is_over() {
-        let now = time::OffsetDateTime::now_utc();
-        let unknown = RevokedCause::Unknown;
-        let testing = PublishingStatus::Testing;
-        assert_eq!(
-            classify(unknown, &rec(now, 7), testing, now),
-            RevokedCause::TestingModeExpiry
-        );
-        assert_eq!(classify(unknown, &rec(now, 2), testing, now), unknown);
-        assert_eq!(
-            classify(unknown, &rec(now, 8), PublishingStatus::InProduction, now),
-            unknown,
-            "a published app's week-old grant that dies was revoked, not Testing"
-        );
-        assert_eq!(
-            classify(unknown, &rec(now, 30), PublishingStatus::Unknown, now),
-            unknown
-        );
-        assert_eq!(
-            classify(RevokedCause::AdminPolicy, &rec(now, 7), testing, now),
-            RevokedCause::AdminPolicy
-        );
-        let mut timed = rec(now, 1);
-        timed.grant_expires_at = Some(now - time::Duration::minutes(1));
-        assert_eq!(
-            classify(unknown, &timed, PublishingStatus::InProduction, now),
-            RevokedCause::TimeBasedAccessEnded
-        );
     }
 }

@@ -8,62 +8,85 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::accounts::{self, AccountRecord, Standing};
-use crate::app::{blocking, App};
-use crate::auth::flow::Launcher;
+use crate::accounts::{AccountRecord, Accounts, Standing};
+use crate::activity::ActivityLog;
+use crate::auth::refresher::Refresher;
 use crate::auth::revoke::{self, Client};
+use crate::auth::statuses::Statuses;
+use crate::clock::Clock;
 use crate::error::{Error, Result, RevokedCause};
-use crate::events::Event;
 use crate::provider::{ClientAuth, Provider};
 use crate::secret::Secret;
-use crate::status::{Account, TokenStatus};
-use crate::vault::SecretKind;
+use crate::status::TokenStatus;
+use crate::vault::Keychain;
 
-impl App {
+/// Ends grants: revocation at the provider, pending revocations, removal of accounts.
+pub(crate) struct Revocations {
+    accounts: Arc<Accounts>,
+    keychain: Keychain,
+    statuses: Arc<Statuses>,
+    refresher: Arc<Refresher>,
+    activity: ActivityLog,
+    clock: Clock,
+}
+
+impl Revocations {
+    pub(crate) fn new(
+        accounts: Arc<Accounts>,
+        keychain: Keychain,
+        statuses: Arc<Statuses>,
+        refresher: Arc<Refresher>,
+        activity: ActivityLog,
+        clock: Clock,
+    ) -> Revocations {
+        Revocations {
+            accounts,
+            keychain,
+            statuses,
+            refresher,
+            activity,
+            clock,
+        }
+    }
+
     /// Revokes the grant at the provider (RFC 7009) and, once the provider confirmed,
     /// deletes its tokens and marks the account "revoked by you". When the provider cannot
     /// be reached or refuses, the account is *revocation pending* and this returns
     /// [`Error::RevocationNotConfirmed`].
-    pub async fn revoke(&self, address: &str) -> Result<TokenStatus> {
+    pub(crate) async fn revoke(&self, address: &str) -> Result<TokenStatus> {
         // The record as settled: an account removed once confirmed still reports "revoked".
         let rec = self.revoke_and_settle(address).await?;
-        Ok(self.status_of(&rec))
+        Ok(self.statuses.status_of(&rec))
     }
 
     /// Revokes (confirmed) and forgets the account. While the provider does not confirm,
     /// the account stays, marked to be removed once it does.
-    pub async fn remove_account(&self, address: &str) -> Result<()> {
-        let mut rec = self.record(address)?;
+    pub(crate) async fn remove_account(&self, address: &str) -> Result<()> {
+        let mut rec = self.accounts.record(address)?;
         if rec.standing == Standing::Revoked {
             return self.forget_account(address).await;
         }
         rec.remove_after_revoke = true;
-        accounts::save(&self.store, &rec)?;
+        self.accounts.save(&rec)?;
         self.revoke_and_settle(address).await.map(drop)
     }
 
-    /// Revoke and reauthorize, the one button for "I want a fresh grant": a live grant is
-    /// revoked at the provider first (so that a leaked token dies now), then consent runs
-    /// again for the same address. Consent does not start while the revocation is
-    /// unconfirmed: the old grant would live on beside the new one.
-    pub async fn revoke_and_reauthorize(
-        &self,
-        address: &str,
-        launcher: Arc<dyn Launcher>,
-    ) -> Result<Account> {
-        if self.record(address)?.standing != Standing::Revoked {
+    /// Revokes the account's grant unless it is revoked already (before a new consent, so
+    /// the old grant does not live on beside the new one).
+    pub(crate) async fn end_live_grant(&self, address: &str) -> Result<()> {
+        if self.accounts.record(address)?.standing != Standing::Revoked {
             self.revoke_and_settle(address).await?;
         }
-        self.reauthorize(address, launcher).await
+        Ok(())
     }
 
     /// Tries every pending revocation whose time has come (what the background timer does
     /// every minute).
-    pub async fn retry_due_revocations(&self) {
-        let Ok(all) = accounts::all(&self.store) else {
+    pub(crate) async fn retry_due(&self) {
+        let Ok(all) = self.accounts.all() else {
             return;
         };
-        let now = self.settings.clock.now();
+        let now = self.clock.now();
         for rec in all {
             let due = rec.revocation_next_try.is_none_or(|t| t <= now);
             if rec.standing == Standing::RevocationPending && due {
@@ -75,42 +98,38 @@ impl App {
     }
 
     /// Deletes the account's secrets and row, without the network (the "Forget" action).
-    pub async fn forget_account(&self, address: &str) -> Result<()> {
-        let vault = self.vault.clone();
-        let key = address.to_owned();
-        blocking(move || vault.delete_tokens(&key)).await?;
-        self.auth.tokens.forget(address);
-        accounts::delete(&self.store, address)?;
+    pub(crate) async fn forget_account(&self, address: &str) -> Result<()> {
+        self.keychain.delete_tokens(address).await?;
+        self.refresher.forget_token(address);
+        self.accounts.delete(address)?;
         self.activity.record(
             Some(address),
             "removed",
             "Account removed from Postern",
             true,
         )?;
-        if let Ok(all) = self.accounts().await {
-            self.events.publish(Event::Accounts(all));
-        }
+        self.statuses.publish_list();
         Ok(())
     }
 
     /// One revocation attempt under the grant lock, and what follows from its outcome;
     /// returns the account as it was settled.
     async fn revoke_and_settle(&self, address: &str) -> Result<AccountRecord> {
-        let guard = self.grant_lock(address).await?;
-        let mut rec = self.record(address)?;
+        let guard = self.refresher.grant_lock(address).await?;
+        let mut rec = self.accounts.record(address)?;
         if rec.standing == Standing::Revoked {
             drop(guard);
             self.finish_removal(&rec).await?;
             return Ok(rec);
         }
-        let p = self.provider(&rec.provider)?;
+        let p = self.accounts.provider(&rec.provider)?;
         let outcome = self.revoke_remote(&p, &rec.address).await;
         let result = match outcome {
             Ok(told) => self.revoked_here(&mut rec, &p, told).await,
             Err(e) => Err(self.revocation_pending(&mut rec, e)),
         };
         drop(guard);
-        self.publish(&rec.address, true).await;
+        self.statuses.publish(&rec.address, true);
         result?;
         self.finish_removal(&rec).await?;
         Ok(rec)
@@ -126,15 +145,7 @@ impl App {
     /// Asks the provider; `Ok(true)` when it confirmed, `Ok(false)` when Postern holds no
     /// token to revoke with (deleted from the keychain), so the provider cannot be told.
     async fn revoke_remote(&self, p: &Provider, address: &str) -> Result<bool> {
-        let vault = self.vault.clone();
-        let key = address.to_owned();
-        let token = blocking(move || {
-            Ok(match vault.get(&key, SecretKind::RefreshToken)? {
-                Some(rt) => Some((rt, "refresh_token")),
-                None => vault.get_access(&key)?.map(|(t, _)| (t, "access_token")),
-            })
-        })
-        .await?;
+        let token = self.keychain.revocation_token(address).await?;
         let Some((token, hint)) = token else {
             return Ok(false);
         };
@@ -153,7 +164,8 @@ impl App {
         if p.revocation_auth == ClientAuth::None {
             return Ok((p.client_id.clone().unwrap_or_default(), Secret::new("")));
         }
-        self.client_for(p)
+        self.accounts
+            .client_for(p)
             .await
             .map_err(|e| Error::RevocationNotConfirmed {
                 provider: p.label.clone(),
@@ -171,10 +183,8 @@ impl App {
         p: &Provider,
         provider_told: bool,
     ) -> Result<()> {
-        let vault = self.vault.clone();
-        let key = rec.address.clone();
-        blocking(move || vault.delete_tokens(&key)).await?;
-        self.auth.tokens.forget(&rec.address);
+        self.keychain.delete_tokens(&rec.address).await?;
+        self.refresher.forget_token(&rec.address);
         rec.standing = Standing::Revoked;
         rec.revoked_cause = Some(RevokedCause::RevokedByYou);
         rec.access_expires_at = None;
@@ -188,7 +198,7 @@ impl App {
             }
             .explain()
         });
-        accounts::save(&self.store, rec)?;
+        self.accounts.save(rec)?;
         let summary = if provider_told {
             format!("Revoked at {}; tokens deleted from the keychain", p.label)
         } else {
@@ -204,14 +214,14 @@ impl App {
 
     /// Records an unconfirmed revocation: tokens kept, retried later.
     fn revocation_pending(&self, rec: &mut AccountRecord, e: Error) -> Error {
-        let now: OffsetDateTime = self.settings.clock.now();
+        let now: OffsetDateTime = self.clock.now();
         rec.standing = Standing::RevocationPending;
         rec.revocation_attempts = rec.revocation_attempts.saturating_add(1);
         rec.revocation_next_try = Some(
             now + time::Duration::seconds(crate::auth::retry_after_secs(rec.revocation_attempts)),
         );
         rec.last_error = Some(e.explain());
-        if let Err(s) = accounts::save(&self.store, rec) {
+        if let Err(s) = self.accounts.save(rec) {
             tracing::warn!("could not record the pending revocation: {s}");
         }
         let summary = format!(

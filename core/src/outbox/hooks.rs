@@ -1,8 +1,6 @@
 //! What the outbox needs from the rest of core: where an account's server is, its access
-//! token (and one refresh after a rejection), and where to report changes. [`App`] implements
-//! it; tests can implement it with real sandbox tokens.
-//!
-//! [`App`]: crate::app::App
+//! token (and one refresh after a rejection), and where to report changes. The app
+//! implements it from its services; tests can implement it with real sandbox tokens.
 
 use async_trait::async_trait;
 

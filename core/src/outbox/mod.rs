@@ -7,6 +7,7 @@ mod accepted;
 mod backoff;
 mod hooks;
 mod lease;
+mod owner;
 mod queue;
 pub(crate) mod retention;
 mod service;
@@ -20,6 +21,7 @@ use crate::error::Explanation;
 pub use backoff::Backoff;
 pub use hooks::{OutboxHooks, SendTarget};
 pub use queue::Outbox;
+pub(crate) use service::{target_of, Courier, StatusSource};
 
 /// Where a message is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

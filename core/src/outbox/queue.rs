@@ -1,77 +1,41 @@
 //! The outbox as one object: submit, list, retry, discard, wait for a message, and the
-//! background worker. The [`App`](crate::app::App) methods are one-line calls into it.
+//! background loop that carries due messages.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, Notify};
+use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
-use crate::mail::{Composed, Mailer};
+use crate::mail::Composed;
 use crate::outbox::backoff::Backoff;
 use crate::outbox::hooks::OutboxHooks;
 use crate::outbox::lease;
+use crate::outbox::owner::{new_owner, owner_alive};
 use crate::outbox::store::{self, now_unix};
-use crate::outbox::worker::{self, PARALLEL};
+use crate::outbox::worker::{Carrier, PARALLEL};
 use crate::outbox::{OutboxItem, OutboxState};
 use crate::store::Store;
 
+/// How long the loop sleeps at most: new rows from other processes (a `postern send` while
+/// the window or the daemon delivers) are seen within this time.
+const IDLE: Duration = Duration::from_secs(5);
+
 /// The durable outbox of one data directory.
 pub struct Outbox {
-    pub(crate) store: Arc<Store>,
-    pub(crate) mailer: Mailer,
-    pub(crate) backoff: Backoff,
-    /// `pid:<pid>:<random>`: marks rows this process is carrying.
-    pub(crate) owner: String,
-    pub(crate) wake: Notify,
-    changes: broadcast::Sender<OutboxItem>,
+    store: Arc<Store>,
+    carrier: Carrier,
+    wake: Notify,
     worker_started: AtomicBool,
 }
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Outbox")
-            .field("owner", &self.owner)
+            .field("owner", &self.carrier.owner())
             .finish_non_exhaustive()
-    }
-}
-
-/// When process `pid` started (clock ticks after boot, field 22 of /proc/<pid>/stat): tells
-/// it apart from a later process given the same pid (after a crash and a reboot, say).
-fn start_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 2, the command name, is in parentheses and may hold spaces.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// `pid:<pid>:<random>:<start ticks>`, the start left out where it cannot be read.
-fn new_owner() -> String {
-    let pid = std::process::id();
-    let start = start_ticks(pid)
-        .map(|t| format!(":{t}"))
-        .unwrap_or_default();
-    format!("pid:{pid}:{}{start}", uuid::Uuid::new_v4().simple())
-}
-
-/// Whether the process that wrote `owner` is still running (Linux: /proc, and the same start
-/// time when the owner names one; elsewhere we cannot tell, so only our own rows count as
-/// alive).
-fn owner_alive(owner: &str, me: &str) -> bool {
-    if owner == me {
-        return true;
-    }
-    let mut parts = owner.split(':').skip(1);
-    let pid = parts.next().and_then(|p| p.parse::<u32>().ok());
-    let started = parts.nth(1).and_then(|t| t.parse::<u64>().ok());
-    match pid {
-        Some(pid) if pid == std::process::id() => false, // an earlier Outbox in this process
-        Some(pid) if cfg!(target_os = "linux") => match started {
-            Some(started) => start_ticks(pid) == Some(started),
-            None => std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        },
-        _ => false,
     }
 }
 
@@ -85,14 +49,10 @@ impl Outbox {
     pub fn open_with(store: Arc<Store>, backoff: Backoff) -> Result<Arc<Outbox>> {
         store.migrate("outbox", store::MIGRATIONS)?;
         lease::migrate(&store)?;
-        let owner = new_owner();
         let outbox = Outbox {
+            carrier: Carrier::new(store.clone(), backoff, new_owner()),
             store,
-            mailer: Mailer::new(PARALLEL as u32),
-            backoff,
-            owner,
             wake: Notify::new(),
-            changes: broadcast::channel(256).0,
             worker_started: AtomicBool::new(false),
         };
         let recovered = outbox.recover_rows()?;
@@ -106,7 +66,7 @@ impl Outbox {
     }
 
     /// Queues again rows abandoned by a process that died; reports them.
-    pub(crate) fn recover(&self, hooks: &dyn OutboxHooks) -> Result<()> {
+    fn recover(&self, hooks: &dyn OutboxHooks) -> Result<()> {
         for id in self.recover_rows()? {
             self.publish(hooks, store::get(&self.store, id)?);
         }
@@ -123,18 +83,17 @@ impl Outbox {
             lease::holder(&self.store, now_unix(), |_| true)?
         };
         store::recover_abandoned(&self.store, |o| {
-            owner_alive(o, &self.owner) || lease_holder.as_deref() == Some(o)
+            owner_alive(o, self.carrier.owner()) || lease_holder.as_deref() == Some(o)
         })
     }
 
-    pub(crate) fn publish(&self, hooks: &dyn OutboxHooks, item: OutboxItem) {
-        hooks.changed(&item);
-        let _ = self.changes.send(item);
+    fn publish(&self, hooks: &dyn OutboxHooks, item: OutboxItem) {
+        self.carrier.publish(hooks, item);
     }
 
     /// Every change to any message, for waiting callers.
     pub fn subscribe(&self) -> broadcast::Receiver<OutboxItem> {
-        self.changes.subscribe()
+        self.carrier.subscribe()
     }
 
     /// Stores a composed message (after checking its size against the account's limit) and
@@ -212,7 +171,7 @@ impl Outbox {
             self.wake.notify_one();
             return;
         }
-        tokio::spawn(worker::run(self.clone(), hooks));
+        tokio::spawn(self.clone().run(hooks));
     }
 
     /// Whether the background worker runs in this process.
@@ -272,7 +231,7 @@ impl Outbox {
                 let mut moving = None;
                 for &id in ids {
                     if here {
-                        worker::attempt(self, hooks, id).await?;
+                        self.carrier.attempt(hooks, id).await?;
                     }
                     let now = self.get(id)?;
                     if !now.state.is_settled() && moving.is_none() {
@@ -313,23 +272,76 @@ impl Outbox {
         result
     }
 
+    /// The background loop: recover abandoned rows, carry due ones (a few at a time), sleep until
+    /// the next is due or something is queued.
+    async fn run(self: Arc<Self>, hooks: Arc<dyn OutboxHooks>) {
+        loop {
+            // Another process delivers while it holds the lease; look again after a while.
+            match self.hold_lease() {
+                Ok(true) => {}
+                Ok(false) => {
+                    tokio::time::sleep(IDLE).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!("the delivery lease could not be read: {e}");
+                    tokio::time::sleep(IDLE).await;
+                    continue;
+                }
+            }
+            if let Err(e) = self.recover(&*hooks) {
+                tracing::warn!("outbox recovery failed: {e}");
+            }
+            let due = store::due(&self.store, 64).unwrap_or_else(|e| {
+                tracing::warn!("outbox read failed: {e}");
+                Vec::new()
+            });
+            if !due.is_empty() {
+                let mut set = JoinSet::new();
+                for id in due {
+                    while set.len() >= PARALLEL {
+                        set.join_next().await;
+                    }
+                    let (o, h) = (self.clone(), hooks.clone());
+                    set.spawn(async move {
+                        if let Err(e) = o.carrier.attempt(&*h, id).await {
+                            tracing::warn!("outbox message {id}: {e}");
+                        }
+                    });
+                }
+                while set.join_next().await.is_some() {}
+                continue;
+            }
+            let wait = match store::next_due(&self.store) {
+                Ok(Some(at)) => {
+                    Duration::from_secs((at - now_unix()).clamp(0, IDLE.as_secs() as i64) as u64)
+                }
+                _ => IDLE,
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
+            }
+        }
+    }
+
     /// Takes or renews the delivery lease for this process.
-    pub(crate) fn hold_lease(&self) -> Result<bool> {
-        lease::try_hold(&self.store, &self.owner, now_unix(), |o| {
-            owner_alive(o, &self.owner)
-        })
+    fn hold_lease(&self) -> Result<bool> {
+        let me = self.carrier.owner();
+        lease::try_hold(&self.store, me, now_unix(), |o| owner_alive(o, me))
     }
 
     /// Gives the delivery lease up, if this process holds it.
     pub fn release_lease(&self) {
-        if let Err(e) = lease::release(&self.store, &self.owner) {
+        if let Err(e) = lease::release(&self.store, self.carrier.owner()) {
             tracing::warn!("could not give the delivery lease up: {e}");
         }
     }
 
     /// Which process delivers now (its owner tag), if any.
     pub fn lease_holder(&self) -> Result<Option<String>> {
-        lease::holder(&self.store, now_unix(), |o| owner_alive(o, &self.owner))
+        let me = self.carrier.owner();
+        lease::holder(&self.store, now_unix(), |o| owner_alive(o, me))
     }
 
     /// Ids of queued messages (of `account`, or all) that are due now.
@@ -358,37 +370,5 @@ async fn wait_for(changes: &mut broadcast::Receiver<OutboxItem>, id: i64) {
                 std::future::pending::<()>().await;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn an_owner_whose_pid_now_belongs_to_another_process_is_dead() {
-        let mut other = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
-        let pid = other.id();
-        let me = new_owner();
-        let started = start_ticks(pid).expect("a running process has a start time");
-        assert!(owner_alive(&format!("pid:{pid}:feed:{started}"), &me));
-        // The same pid, started at another time: the process that wrote the row is gone.
-        assert!(!owner_alive(
-            &format!("pid:{pid}:feed:{}", started + 1),
-            &me
-        ));
-        assert!(
-            owner_alive(&format!("pid:{pid}:feed"), &me),
-            "older rows: pid only"
-        );
-        other.kill().unwrap();
-        other.wait().unwrap();
-        assert!(!owner_alive(&format!("pid:{pid}:feed:{started}"), &me));
-        assert!(owner_alive(&me, &me));
-        assert!(me.ends_with(&format!(":{}", start_ticks(std::process::id()).unwrap())));
     }
 }

@@ -1,20 +1,16 @@
-//! The mail side of [`App`]: one-line calls into the [`Outbox`], and [`OutboxHooks`] for the
-//! App (provider profiles, the refresher's tokens, events and the activity log).
+//! Sending mail through the [`Outbox`]: compose and queue, carry until settled, retry,
+//! flush, and bring waiting mail back once its account's grant works again. What it needs
+//! of the rest of core (tokens, profiles, notifications) comes through [`OutboxHooks`] and
+//! a [`StatusSource`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use tokio::sync::broadcast::error::RecvError;
-
-use crate::app::App;
 use crate::error::Result;
-use crate::events::Event;
 use crate::mail::{self, Draft, Security, SmtpEndpoint};
-use crate::outbox::{OutboxHooks, OutboxItem, SendTarget};
+use crate::outbox::{Outbox, OutboxHooks, OutboxItem, SendTarget};
 use crate::provider::{Provider, SmtpSecurity};
-use crate::secret::Secret;
-use crate::status::TokenState;
+use crate::status::{TokenState, TokenStatus};
 
 /// Where a provider's SMTP server is, for the mailer.
 pub(crate) fn target_of(p: &Provider) -> SendTarget {
@@ -33,71 +29,63 @@ pub(crate) fn target_of(p: &Provider) -> SendTarget {
     }
 }
 
-#[async_trait]
-impl OutboxHooks for App {
-    async fn target(&self, account: &str) -> Result<SendTarget> {
-        Ok(target_of(&self.provider_for(account)?))
-    }
+/// An account's token status, asked when deciding whether its waiting mail may go.
+pub(crate) type StatusSource = Arc<dyn Fn(&str) -> Result<TokenStatus> + Send + Sync>;
 
-    async fn access_token(&self, account: &str) -> Result<Secret> {
-        App::access_token(self, account).await
-    }
-
-    async fn refresh_after_rejection(&self, account: &str) -> Result<Secret> {
-        App::refresh_after_rejection(self, account).await
-    }
-
-    fn changed(&self, item: &OutboxItem) {
-        self.events().publish(Event::Outbox(item.clone()));
-    }
-
-    fn activity(&self, account: &str, kind: &str, summary: &str, ok: bool) {
-        if let Err(e) = self.activity_log().record(Some(account), kind, summary, ok) {
-            tracing::warn!("could not log a send: {}", e.code());
-        }
-    }
+/// The outbox with what it needs to send: the hooks into accounts and tokens.
+pub(crate) struct Courier {
+    outbox: Arc<Outbox>,
+    hooks: Arc<dyn OutboxHooks>,
+    status: StatusSource,
 }
 
-impl App {
+impl Courier {
+    pub(crate) fn new(
+        outbox: Arc<Outbox>,
+        hooks: Arc<dyn OutboxHooks>,
+        status: StatusSource,
+    ) -> Courier {
+        Courier {
+            outbox,
+            hooks,
+            status,
+        }
+    }
+
     /// The size limit of the account that `from` names (its provider's `max_message_bytes`).
     async fn limit_for(&self, from: &str) -> Result<u64> {
         let account = mail::compose::parse_one("From", from)?;
-        Ok(
-            OutboxHooks::target(self, &account.email.to_string().to_ascii_lowercase())
-                .await?
-                .max_message_bytes,
-        )
+        let address = account.email.to_string().to_ascii_lowercase();
+        Ok(self.hooks.target(&address).await?.max_message_bytes)
     }
 
     /// Validates and composes the draft, stores it `queued` and wakes the worker. The
     /// returned item is queued; `Event::Outbox` tells the rest.
-    pub async fn send(&self, draft: Draft) -> Result<OutboxItem> {
+    pub(crate) async fn send(&self, draft: Draft) -> Result<OutboxItem> {
         let limit = self.limit_for(&draft.from).await?;
         let message = mail::compose_owned(draft, limit)?;
-        self.outbox.submit(self, &message).await
+        self.outbox.submit(&*self.hooks, &message).await
     }
 
-    /// Like [`App::send`], then carries the message until it is sent, failed or waiting (the
+    /// Like [`Courier::send`], then carries the message until it is sent, failed or waiting (the
     /// returned item says which), sending it from this task when no background worker runs.
     /// After `timeout`: `SendTimedOut`, the message staying in the outbox.
-    pub async fn send_and_wait(&self, draft: Draft, timeout: Duration) -> Result<OutboxItem> {
+    pub(crate) async fn send_and_wait(
+        &self,
+        draft: Draft,
+        timeout: Duration,
+    ) -> Result<OutboxItem> {
         let limit = self.limit_for(&draft.from).await?;
         let message = mail::compose_owned(draft, limit)?;
         self.outbox
-            .send_owned_and_wait(self, message, timeout)
+            .send_owned_and_wait(&*self.hooks, message, timeout)
             .await
     }
 
     /// Queues a whole RFC 5322 message from `from` (empty: the message's From address;
     /// recipients from its To/Cc/Bcc headers, its Message-ID kept) and carries it like
-    /// [`App::send_and_wait`] for up to 2 minutes.
-    pub async fn send_raw(&self, from: &str, rfc5322: Vec<u8>) -> Result<OutboxItem> {
-        self.send_raw_and_wait(from, rfc5322, Duration::from_secs(120))
-            .await
-    }
-
-    /// [`App::send_raw`] with a chosen timeout.
-    pub async fn send_raw_and_wait(
+    /// [`Courier::send_and_wait`].
+    pub(crate) async fn send_raw_and_wait(
         &self,
         from: &str,
         rfc5322: Vec<u8>,
@@ -111,28 +99,28 @@ impl App {
         let message = mail::parse_raw(&from, &rfc5322, limit)?;
         drop(rfc5322);
         self.outbox
-            .send_owned_and_wait(self, message, timeout)
+            .send_owned_and_wait(&*self.hooks, message, timeout)
             .await
     }
 
     /// Every outbox message, newest first.
-    pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
+    pub(crate) fn list(&self) -> Result<Vec<OutboxItem>> {
         self.outbox.list()
     }
 
     /// Puts a failed or waiting message back in the queue now.
-    pub async fn retry_outbox(&self, id: i64) -> Result<OutboxItem> {
-        self.outbox.retry(self, id)
+    pub(crate) fn retry(&self, id: i64) -> Result<OutboxItem> {
+        self.outbox.retry(&*self.hooks, id)
     }
 
     /// Puts a failed or waiting message back in the queue and carries it until it settles
     /// (or `timeout`): what `postern outbox retry ID` does without the window.
-    pub async fn retry_outbox_now(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
+    pub(crate) async fn retry_now(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
         let mut changes = self.outbox.subscribe();
-        self.outbox.retry(self, id)?;
+        self.outbox.retry(&*self.hooks, id)?;
         let mut done = self
             .outbox
-            .carry(self, &[id], timeout, &mut changes)
+            .carry(&*self.hooks, &[id], timeout, &mut changes)
             .await?;
         done.pop().ok_or(crate::error::Error::OutboxNotFound { id })
     }
@@ -141,7 +129,7 @@ impl App {
     /// grant works again is queued, then every due message of it is carried until it settles
     /// (or `timeout`). Without the window or the daemon this is how waiting mail leaves:
     /// `postern authorize` ends with it, and `postern outbox flush` runs it.
-    pub async fn deliver_now(
+    pub(crate) async fn deliver_now(
         &self,
         account: Option<&str>,
         timeout: Duration,
@@ -152,7 +140,7 @@ impl App {
             .iter()
             .filter(|a| account.is_none_or(|want| a.eq_ignore_ascii_case(want)))
         {
-            if let Ok(status) = self.status(address).await {
+            if let Ok(status) = (self.status)(address) {
                 if grant_works(status.state) {
                     self.requeue_waiting(address);
                 }
@@ -162,69 +150,70 @@ impl App {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        self.outbox.carry(self, &ids, timeout, &mut changes).await
+        self.outbox
+            .carry(&*self.hooks, &ids, timeout, &mut changes)
+            .await
     }
 
     /// Gives up this process's part in delivery (the lease), so another Postern process
     /// takes over at once; for a clean quit.
-    pub fn stop_delivering(&self) {
+    pub(crate) fn stop_delivering(&self) {
         self.outbox.release_lease();
     }
 
     /// Takes back a message stuck in `sending` (its process may hang): see
-    /// [`Outbox::take_back`](crate::outbox::Outbox::take_back). It may then be sent twice.
-    pub async fn take_back_outbox(&self, id: i64) -> Result<OutboxItem> {
-        self.outbox.take_back(self, id)
+    /// [`Outbox::take_back`]. It may then be sent twice.
+    pub(crate) fn take_back(&self, id: i64) -> Result<OutboxItem> {
+        self.outbox.take_back(&*self.hooks, id)
     }
 
     /// Deletes a message that is not being sent right now.
-    pub async fn discard_outbox(&self, id: i64) -> Result<()> {
+    pub(crate) fn discard(&self, id: i64) -> Result<()> {
         self.outbox.discard(id)
     }
 
-    /// Starts the outbox worker, and requeues an account's waiting mail when its grant works
-    /// again: on a `Status` event saying so (a reauthorization here), and every minute from the
-    /// store (a reauthorization by another process, e.g. `postern authorize`). Called by
-    /// [`App::start_background`].
-    pub fn start_outbox_worker(&self) {
+    /// Starts the outbox worker, and requeues an account's waiting mail every minute from
+    /// the store (a reauthorization by another process, e.g. `postern authorize`). Returns
+    /// false when it runs already.
+    pub(crate) fn start_worker(self: &Arc<Self>) -> bool {
         if self.outbox.worker_running() {
-            return;
+            return false;
         }
-        self.outbox
-            .start_worker(Arc::new(self.clone()) as Arc<dyn OutboxHooks>);
-        let app = self.clone();
-        let mut events = self.subscribe();
+        self.outbox.start_worker(self.hooks.clone());
+        let courier = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
-                tokio::select! {
-                    event = events.recv() => match event {
-                        Ok(Event::Status(s)) if grant_works(s.state) => {
-                            app.requeue_waiting(&s.address);
-                        }
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return,
-                    },
-                    _ = tick.tick() => app.requeue_waiting_if_valid().await,
-                }
+                tick.tick().await;
+                courier.requeue_waiting_if_valid();
             }
         });
+        true
+    }
+
+    /// An account's status changed (a reauthorization here): its waiting mail goes back in
+    /// the queue when the grant works.
+    pub(crate) fn status_changed(&self, status: &TokenStatus) {
+        if grant_works(status.state) {
+            self.requeue_waiting(&status.address);
+        }
     }
 
     fn requeue_waiting(&self, address: &str) {
-        match self.outbox.account_authorized(self, address) {
+        match self.outbox.account_authorized(&*self.hooks, address) {
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "waiting messages queued again"),
             Err(e) => tracing::warn!("could not requeue waiting mail: {}", e.code()),
         }
     }
 
-    pub(crate) async fn requeue_waiting_if_valid(&self) {
+    /// Requeues the waiting mail of every account whose grant works.
+    pub(crate) fn requeue_waiting_if_valid(&self) {
         let Ok(accounts) = self.outbox.waiting_accounts() else {
             return;
         };
         for address in accounts {
-            if let Ok(status) = self.status(&address).await {
+            if let Ok(status) = (self.status)(&address) {
                 if grant_works(status.state) {
                     self.requeue_waiting(&address);
                 }

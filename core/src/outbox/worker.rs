@@ -1,26 +1,23 @@
 //! Carrying messages: claim a due row, fetch a token, send through the account's pooled
 //! transport, and record the outcome. On a refused token: one refresh and one retry. On a
 //! dead grant: the message waits. On trouble that passes: try again later, with backoff.
+//! The loop that picks due rows is [`Outbox`](crate::outbox::Outbox)'s.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::task::JoinSet;
+use tokio::sync::broadcast;
 
 use crate::error::{Error, Result};
-use crate::mail::Accepted;
-use crate::outbox::hooks::OutboxHooks;
-use crate::outbox::queue::Outbox;
+use crate::mail::{Accepted, Mailer, SmtpEndpoint};
+use crate::outbox::backoff::Backoff;
+use crate::outbox::hooks::{OutboxHooks, SendTarget};
 use crate::outbox::store::{self, now_unix, Envelope};
 use crate::outbox::{OutboxItem, OutboxState};
 use crate::secret::Secret;
+use crate::store::Store;
 
 /// How many messages are carried at once (and the size of each account's connection pool).
 pub(crate) const PARALLEL: usize = 4;
-/// The longest the worker sleeps without looking at the queue.
-/// How long the loop sleeps at most: new rows from other processes (a `postern send` while
-/// the window or the daemon delivers) are seen within this time.
-const IDLE: Duration = Duration::from_secs(5);
 
 /// Errors after which a message waits for the account to be authorized again.
 fn needs_authorization(e: &Error) -> bool {
@@ -40,155 +37,140 @@ fn passes(e: &Error) -> bool {
     e.is_transient() || matches!(e, Error::KeychainLocked | Error::KeychainUnavailable { .. })
 }
 
-/// Tries to deliver message `id` once, if it is queued and nobody else holds it.
-/// Returns the row after the try, or None when it was not ours to carry.
-pub(crate) async fn attempt(
-    outbox: &Outbox,
-    hooks: &dyn OutboxHooks,
-    id: i64,
-) -> Result<Option<OutboxItem>> {
-    let Some(env) = store::claim(&outbox.store, id, &outbox.owner)? else {
-        return Ok(None);
-    };
-    // From here on the row is ours: whatever happens, settle it before returning.
-    if let Ok(item) = store::get(&outbox.store, id) {
-        outbox.publish(hooks, item);
+/// Carries one message at a time through an account's pooled connection, and tells whoever
+/// listens of every change.
+pub(crate) struct Carrier {
+    store: Arc<Store>,
+    mailer: Mailer,
+    backoff: Backoff,
+    /// `pid:<pid>:<random>`: marks rows this process is carrying.
+    owner: String,
+    changes: broadcast::Sender<OutboxItem>,
+}
+
+impl Carrier {
+    pub(crate) fn new(store: Arc<Store>, backoff: Backoff, owner: String) -> Carrier {
+        Carrier {
+            store,
+            mailer: Mailer::new(PARALLEL as u32),
+            backoff,
+            owner,
+            changes: broadcast::channel(256).0,
+        }
     }
-    let result = deliver(outbox, hooks, &env).await;
-    let size = env.raw.len();
-    let rcpts = env.recipients.len();
-    let item = match result {
-        Ok(accepted) => {
-            let item = super::accepted::settle_sent(&outbox.store, id).await?;
-            let summary = format!(
-                "Sent “{}” to {rcpts} recipient(s), {size} bytes: {} {}",
-                item.subject, accepted.code, accepted.text
-            );
-            hooks.activity(&env.account, "send", &summary, true);
-            item
-        }
-        Err(e) => settle_failure(outbox, hooks, id, &env, &e)?,
-    };
-    outbox.publish(hooks, item.clone());
-    Ok(Some(item))
-}
 
-fn settle_failure(
-    outbox: &Outbox,
-    hooks: &dyn OutboxHooks,
-    id: i64,
-    env: &Envelope,
-    e: &Error,
-) -> Result<OutboxItem> {
-    let why = e.explain();
-    let (state, next, words) = if needs_authorization(e) {
-        (OutboxState::Waiting, None, "waits for authorization")
-    } else if passes(e) && env.attempts < outbox.backoff.max_attempts {
-        let delay = outbox.backoff.delay(env.attempts);
-        let next = now_unix() + delay.as_secs().max(1) as i64;
-        (OutboxState::Queued, Some(next), "will be retried")
-    } else {
-        (OutboxState::Failed, None, "failed")
-    };
-    let item = store::settle(&outbox.store, id, state, Some(&why), next)?;
-    let summary = format!(
-        "Message “{}” to {} recipient(s), {} bytes, {words} (try {}): {}",
-        item.subject,
-        env.recipients.len(),
-        env.raw.len(),
-        env.attempts,
-        why.message
-    );
-    hooks.activity(&env.account, "send", &summary, false);
-    Ok(item)
-}
-
-/// One delivery: token, send; on a refused token one refresh and one more send.
-async fn deliver(outbox: &Outbox, hooks: &dyn OutboxHooks, env: &Envelope) -> Result<Accepted> {
-    let target = hooks.target(&env.account).await?;
-    try_deliver(outbox, hooks, env, &target)
-        .await
-        .map_err(|e| e.in_named_profile(target.custom_profile.as_deref()))
-}
-
-async fn try_deliver(
-    outbox: &Outbox,
-    hooks: &dyn OutboxHooks,
-    env: &Envelope,
-    target: &super::SendTarget,
-) -> Result<Accepted> {
-    let token = hooks.access_token(&env.account).await?;
-    match send(outbox, &target.endpoint, env, &token).await {
-        Err(Error::SmtpAuthRejected { .. }) => {
-            tracing::info!("SMTP refused the access token; refreshing once and retrying");
-            let fresh = hooks.refresh_after_rejection(&env.account).await?;
-            send(outbox, &target.endpoint, env, &fresh).await
-        }
-        other => other,
+    /// The tag of the rows this process carries.
+    pub(crate) fn owner(&self) -> &str {
+        &self.owner
     }
-}
 
-async fn send(
-    outbox: &Outbox,
-    endpoint: &crate::mail::SmtpEndpoint,
-    env: &Envelope,
-    token: &Secret,
-) -> Result<Accepted> {
-    outbox
-        .mailer
-        .send(endpoint, &env.account, token, &env.recipients, &env.raw)
-        .await
-}
+    /// Tells the hooks and every waiting caller that a message changed.
+    pub(crate) fn publish(&self, hooks: &dyn OutboxHooks, item: OutboxItem) {
+        hooks.changed(&item);
+        let _ = self.changes.send(item);
+    }
 
-/// The background loop: recover abandoned rows, carry due ones (a few at a time), sleep until
-/// the next is due or something is queued.
-pub(crate) async fn run(outbox: Arc<Outbox>, hooks: Arc<dyn OutboxHooks>) {
-    loop {
-        // Another process delivers while it holds the lease; look again after a while.
-        match outbox.hold_lease() {
-            Ok(true) => {}
-            Ok(false) => {
-                tokio::time::sleep(IDLE).await;
-                continue;
-            }
-            Err(e) => {
-                tracing::warn!("the delivery lease could not be read: {e}");
-                tokio::time::sleep(IDLE).await;
-                continue;
-            }
-        }
-        if let Err(e) = outbox.recover(&*hooks) {
-            tracing::warn!("outbox recovery failed: {e}");
-        }
-        let due = store::due(&outbox.store, 64).unwrap_or_else(|e| {
-            tracing::warn!("outbox read failed: {e}");
-            Vec::new()
-        });
-        if !due.is_empty() {
-            let mut set = JoinSet::new();
-            for id in due {
-                while set.len() >= PARALLEL {
-                    set.join_next().await;
-                }
-                let (o, h) = (outbox.clone(), hooks.clone());
-                set.spawn(async move {
-                    if let Err(e) = attempt(&o, &*h, id).await {
-                        tracing::warn!("outbox message {id}: {e}");
-                    }
-                });
-            }
-            while set.join_next().await.is_some() {}
-            continue;
-        }
-        let wait = match store::next_due(&outbox.store) {
-            Ok(Some(at)) => {
-                Duration::from_secs((at - now_unix()).clamp(0, IDLE.as_secs() as i64) as u64)
-            }
-            _ => IDLE,
+    /// Every change to any message, for waiting callers.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<OutboxItem> {
+        self.changes.subscribe()
+    }
+
+    /// Tries to deliver message `id` once, if it is queued and nobody else holds it.
+    /// Returns the row after the try, or None when it was not ours to carry.
+    pub(crate) async fn attempt(
+        &self,
+        hooks: &dyn OutboxHooks,
+        id: i64,
+    ) -> Result<Option<OutboxItem>> {
+        let Some(env) = store::claim(&self.store, id, &self.owner)? else {
+            return Ok(None);
         };
-        tokio::select! {
-            _ = outbox.wake.notified() => {}
-            _ = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
+        // From here on the row is ours: whatever happens, settle it before returning.
+        if let Ok(item) = store::get(&self.store, id) {
+            self.publish(hooks, item);
         }
+        let result = self.deliver(hooks, &env).await;
+        let size = env.raw.len();
+        let rcpts = env.recipients.len();
+        let item = match result {
+            Ok(accepted) => {
+                let item = super::accepted::settle_sent(&self.store, id).await?;
+                let summary = format!(
+                    "Sent “{}” to {rcpts} recipient(s), {size} bytes: {} {}",
+                    item.subject, accepted.code, accepted.text
+                );
+                hooks.activity(&env.account, "send", &summary, true);
+                item
+            }
+            Err(e) => self.settle_failure(hooks, id, &env, &e)?,
+        };
+        self.publish(hooks, item.clone());
+        Ok(Some(item))
+    }
+
+    fn settle_failure(
+        &self,
+        hooks: &dyn OutboxHooks,
+        id: i64,
+        env: &Envelope,
+        e: &Error,
+    ) -> Result<OutboxItem> {
+        let why = e.explain();
+        let (state, next, words) = if needs_authorization(e) {
+            (OutboxState::Waiting, None, "waits for authorization")
+        } else if passes(e) && env.attempts < self.backoff.max_attempts {
+            let delay = self.backoff.delay(env.attempts);
+            let next = now_unix() + delay.as_secs().max(1) as i64;
+            (OutboxState::Queued, Some(next), "will be retried")
+        } else {
+            (OutboxState::Failed, None, "failed")
+        };
+        let item = store::settle(&self.store, id, state, Some(&why), next)?;
+        let summary = format!(
+            "Message “{}” to {} recipient(s), {} bytes, {words} (try {}): {}",
+            item.subject,
+            env.recipients.len(),
+            env.raw.len(),
+            env.attempts,
+            why.message
+        );
+        hooks.activity(&env.account, "send", &summary, false);
+        Ok(item)
+    }
+
+    /// One delivery: token, send; on a refused token one refresh and one more send.
+    async fn deliver(&self, hooks: &dyn OutboxHooks, env: &Envelope) -> Result<Accepted> {
+        let target = hooks.target(&env.account).await?;
+        self.try_deliver(hooks, env, &target)
+            .await
+            .map_err(|e| e.in_named_profile(target.custom_profile.as_deref()))
+    }
+
+    async fn try_deliver(
+        &self,
+        hooks: &dyn OutboxHooks,
+        env: &Envelope,
+        target: &SendTarget,
+    ) -> Result<Accepted> {
+        let token = hooks.access_token(&env.account).await?;
+        match self.send(&target.endpoint, env, &token).await {
+            Err(Error::SmtpAuthRejected { .. }) => {
+                tracing::info!("SMTP refused the access token; refreshing once and retrying");
+                let fresh = hooks.refresh_after_rejection(&env.account).await?;
+                self.send(&target.endpoint, env, &fresh).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send(
+        &self,
+        endpoint: &SmtpEndpoint,
+        env: &Envelope,
+        token: &Secret,
+    ) -> Result<Accepted> {
+        self.mailer
+            .send(endpoint, &env.account, token, &env.recipients, &env.raw)
+            .await
     }
 }
