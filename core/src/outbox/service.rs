@@ -10,9 +10,9 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::app::App;
 use crate::error::Result;
 use crate::events::Event;
-use crate::mail::{self, Draft, Security, SmtpEndpoint};
+use crate::mail::{self, Draft, SmtpEndpoint};
 use crate::outbox::{OutboxHooks, OutboxItem, SendTarget};
-use crate::provider::{Provider, SmtpSecurity};
+use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::status::TokenState;
 
@@ -22,10 +22,7 @@ pub(crate) fn target_of(p: &Provider) -> SendTarget {
         endpoint: SmtpEndpoint {
             host: p.smtp.host.clone(),
             port: p.smtp.port,
-            security: match p.smtp.security {
-                SmtpSecurity::ImplicitTls => Security::ImplicitTls,
-                SmtpSecurity::StartTls => Security::StartTls,
-            },
+            security: p.smtp.security,
             extra_ca_pem: p.extra_ca_pem.clone(),
         },
         max_message_bytes: p.max_message_bytes,
