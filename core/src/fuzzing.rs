@@ -130,7 +130,7 @@ pub struct SmtpReply {
 pub fn smtp_reply(text: &str) -> Option<SmtpReply> {
     let r = lettre::transport::smtp::response::Response::from_str(text).ok()?;
     let code = u16::from(r.code());
-    let e = crate::mail::smtp::from_reply(code, r.message().collect::<Vec<_>>().join(" "));
+    let e = crate::mail::reply::from_reply(code, r.message().collect::<Vec<_>>().join(" "));
     Some(SmtpReply {
         code,
         mechanisms: crate::mail::sign_in::offered_mechanisms(&r),

@@ -13,13 +13,14 @@ pub const MAIL_SCOPE: &str = "https://mail.google.com/";
 /// The URL alias Google adds for `email`.
 pub const USERINFO_EMAIL: &str = "https://www.googleapis.com/auth/userinfo.email";
 
-/// How the SMTP connection is secured.
+/// How the SMTP connection is secured: the profile's `smtp.security` (`implicit_tls` or
+/// `start_tls`) and what the mailer connects with. Never plain text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpSecurity {
-    /// TLS from the first byte (port 465).
+    /// TLS from the first byte (port 465, Gmail's default).
     ImplicitTls,
-    /// Plain text, then STARTTLS (port 587).
+    /// Plain text, then STARTTLS before anything else (port 587). Never sends without TLS.
     #[serde(alias = "starttls")]
     StartTls,
 }

@@ -7,8 +7,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use postern_core::mail::{compose, Draft, Security};
+use postern_core::mail::{compose, Draft};
 use postern_core::outbox::{OutboxHooks, OutboxState};
+use postern_core::provider::SmtpSecurity as Security;
 use postern_core::store::Store;
 use postern_sandbox::Endpoints;
 use send_support::*;

@@ -6,8 +6,9 @@ mod send_support;
 
 use std::time::{Duration, Instant};
 
-use postern_core::mail::{compose, Draft, Mailer, Security, SmtpEndpoint};
+use postern_core::mail::{compose, Draft, Mailer, SmtpEndpoint};
 use postern_core::outbox::OutboxState;
+use postern_core::provider::SmtpSecurity as Security;
 use postern_core::{Error, Secret};
 use postern_sandbox::Sandbox;
 use send_support::*;

@@ -6,8 +6,9 @@ mod send_support;
 
 use std::time::Duration;
 
-use postern_core::mail::{compose, Draft, Security};
+use postern_core::mail::{compose, Draft};
 use postern_core::outbox::{OutboxItem, OutboxState};
+use postern_core::provider::SmtpSecurity as Security;
 use send_support::*;
 
 const ANN: &str = "ann@example.com";

@@ -6,7 +6,8 @@ mod send_support;
 
 use std::time::Duration;
 
-use postern_core::mail::{Mailer, Security, SmtpEndpoint};
+use postern_core::mail::{Mailer, SmtpEndpoint};
+use postern_core::provider::SmtpSecurity as Security;
 use postern_core::Secret;
 use send_support::*;
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use postern_core::mail::{compose, Attachment, Draft, Security};
+use postern_core::mail::{compose, Attachment, Draft};
 use postern_core::outbox::{OutboxHooks, OutboxState};
+use postern_core::provider::SmtpSecurity as Security;
 use send_support::*;
 
 const ANN: &str = "ann@example.com";

@@ -21,7 +21,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::AppState;
+use crate::web::AppState;
 use crate::SandboxError;
 
 /// The shortest admin token [`crate::SandboxConfig`] accepts.

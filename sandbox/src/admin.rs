@@ -14,9 +14,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::AppState;
 use crate::oauth::clients::Client;
-use crate::sandbox::lifetime_secs;
+use crate::oauth::grants::lifetime_secs;
+use crate::web::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -1,19 +1,24 @@
-//! HTTPS connections that a handler can cut without answering, so a fault can play an
-//! endpoint that cannot be reached: the client sees its connection reset, never a status.
+//! The HTTPS listener, and its connections that a handler can cut without answering, so a
+//! fault can play an endpoint that cannot be reached: the client sees its connection reset,
+//! never a status.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
 
-use crate::tls::TlsListener;
+use crate::tls::HANDSHAKE_TIMEOUT;
 
 /// One accepted TLS connection with a switch that ends it.
 pub(crate) struct Conn {
@@ -97,5 +102,66 @@ impl AsyncWrite for Conn {
             return Poll::Ready(Err(e));
         }
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A TLS listener for `axum::serve`: handshakes run in their own tasks so one slow client
+/// cannot hold up the others.
+pub(crate) struct TlsListener {
+    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+    accept_task: tokio::task::JoinHandle<()>,
+}
+
+impl TlsListener {
+    pub(crate) fn new(listener: TcpListener, acceptor: TlsAcceptor) -> std::io::Result<Self> {
+        let local = listener.local_addr()?;
+        let (tx, rx) = mpsc::channel(64);
+        let accept_task = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, peer)) = listener.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp));
+                    match handshake.await {
+                        Ok(Ok(tls)) => {
+                            let _ = tx.send((tls, peer)).await;
+                        }
+                        _ => tracing::debug!("https: TLS handshake failed or timed out"),
+                    }
+                });
+            }
+        });
+        Ok(Self {
+            rx,
+            local,
+            accept_task,
+        })
+    }
+}
+
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        self.accept_task.abort();
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = Conn;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some((tls, peer)) => (Conn::new(tls), peer),
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::mailbox::StoredMessage;
 use crate::oauth::clients::Client;
-use crate::sandbox::lifetime_secs;
+use crate::oauth::grants::lifetime_secs;
 use crate::{Profile, Sandbox};
 
 impl Sandbox {

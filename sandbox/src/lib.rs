@@ -18,15 +18,16 @@ mod controls;
 mod counts;
 mod error;
 mod faults;
-mod http;
 mod mailbox;
 mod oauth;
 mod profile;
 mod random;
+mod routers;
 mod sandbox;
 mod smtp;
 mod state;
 mod tls;
+mod web;
 
 pub use error::SandboxError;
 pub use mailbox::{Attachment, StoredMessage};

@@ -10,14 +10,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::access;
-use crate::conn::Cutter;
-use crate::http::{http_router, https_router};
+use crate::conn::{Cutter, TlsListener};
 use crate::oauth::clients::Client;
-use crate::oauth::grants::{Store, DEFAULT_ACCESS_TOKEN_SECS};
+use crate::oauth::grants::{lifetime_secs, Store, DEFAULT_ACCESS_TOKEN_SECS};
 use crate::oauth::id_token::Signer;
+use crate::routers::{http_router, https_router};
 use crate::smtp::{self, SmtpMode};
 use crate::state::{Shared, SharedParts};
-use crate::tls::{self, TlsListener};
+use crate::tls;
 use crate::{Profile, SandboxError};
 
 /// Where the sandbox listens, which provider it plays, and where it keeps its files.
@@ -261,11 +261,6 @@ fn serve_http(
             tracing::warn!("http server ended: {e}");
         }
     })
-}
-
-/// Whole seconds, at least one.
-pub(crate) fn lifetime_secs(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4).max(1)
 }
 
 impl Sandbox {

@@ -21,8 +21,10 @@ use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 
 use crate::error::{Error, Result};
+use crate::mail::endpoint::{tls_parameters, SmtpEndpoint};
+use crate::mail::reply::explain;
 use crate::mail::sign_in::sign_in;
-use crate::mail::smtp::{explain, tls_parameters, Security, SmtpEndpoint};
+use crate::provider::SmtpSecurity;
 use crate::secret::Secret;
 
 /// How long connecting (TCP, TLS, greeting, sign-in) may take.
@@ -137,13 +139,13 @@ impl Pool {
         let _ = tcp.set_nodelay(true);
         let hello = ClientId::default();
         let mut conn = match ep.security {
-            Security::ImplicitTls => {
+            SmtpSecurity::ImplicitTls => {
                 let tls = implicit_tls(ep, tcp).await?;
                 AsyncSmtpConnection::connect_with_transport(Box::new(tls), &hello)
                     .await
                     .map_err(|e| explain(&e, &ep.host))?
             }
-            Security::StartTls => {
+            SmtpSecurity::StartTls => {
                 let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
                     .await
                     .map_err(|e| explain(&e, &ep.host))?;

@@ -21,7 +21,8 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
 
 use crate::error::{Error, Result};
-use crate::mail::smtp::{explain, SmtpEndpoint};
+use crate::mail::endpoint::SmtpEndpoint;
+use crate::mail::reply::explain;
 use crate::secret::Secret;
 
 /// The OAuth SASL mechanism a connection signed in with.
@@ -219,7 +220,7 @@ mod tests {
         let ep = SmtpEndpoint {
             host: "smtp.gmail.com".into(),
             port: 587,
-            security: crate::mail::Security::StartTls,
+            security: crate::provider::SmtpSecurity::StartTls,
             extra_ca_pem: None,
         };
         let tok = Secret::new("ya29.tok");

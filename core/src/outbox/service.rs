@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::mail::{self, Draft, Security, SmtpEndpoint};
+use crate::mail::{self, Draft, SmtpEndpoint};
 use crate::outbox::{Outbox, OutboxHooks, OutboxItem, SendTarget};
-use crate::provider::{Provider, SmtpSecurity};
+use crate::provider::Provider;
 use crate::status::{TokenState, TokenStatus};
 
 /// Where a provider's SMTP server is, for the mailer.
@@ -18,10 +18,7 @@ pub(crate) fn target_of(p: &Provider) -> SendTarget {
         endpoint: SmtpEndpoint {
             host: p.smtp.host.clone(),
             port: p.smtp.port,
-            security: match p.smtp.security {
-                SmtpSecurity::ImplicitTls => Security::ImplicitTls,
-                SmtpSecurity::StartTls => Security::StartTls,
-            },
+            security: p.smtp.security,
             extra_ca_pem: p.extra_ca_pem.clone(),
         },
         max_message_bytes: p.max_message_bytes,

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::http::{oauth_error, AppState, Params};
+use crate::web::{oauth_error, AppState, Params};
 
 /// What the request says about the client, by either method.
 pub(crate) struct Presented {

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::consent_page::{self, ErrorPage};
 use super::grants::AuthCode;
 use super::scopes;
-use crate::http::{AppState, Params};
+use crate::web::{AppState, Params};
 use crate::Profile;
 
 /// A validated authorization request.

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use crate::http::{json_response, AppState};
+use crate::web::{json_response, AppState};
 use crate::Profile;
 
 /// The discovery document of the profile the sandbox plays.

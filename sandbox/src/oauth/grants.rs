@@ -11,6 +11,11 @@ use super::scopes;
 use crate::random;
 
 pub(crate) const DEFAULT_ACCESS_TOKEN_SECS: i64 = 3599;
+
+/// An access token lifetime in whole seconds, at least one.
+pub(crate) fn lifetime_secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4).max(1)
+}
 const TESTING_REFRESH_SECS: i64 = 7 * 86_400;
 const IDLE_REFRESH_SECS: i64 = 183 * 86_400;
 pub(crate) const DEFAULT_REFRESH_LIMIT: usize = 100;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{client_auth, id_token};
-use crate::http::{json_response, oauth_error, AppState, Params};
+use crate::web::{json_response, oauth_error, AppState, Params};
 
 pub(crate) const PATH: &str = "/introspect";
 

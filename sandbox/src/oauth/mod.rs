@@ -18,7 +18,7 @@ mod token_info;
 use axum::routing::get;
 use axum::Router;
 
-use crate::http::AppState;
+use crate::web::AppState;
 
 pub(crate) const AUTH_PATH: &str = "/o/oauth2/v2/auth";
 pub(crate) use introspect::PATH as INTROSPECT_PATH;
@@ -39,7 +39,7 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/token", axum::routing::post(token::token))
         .route(
             "/revoke",
-            axum::routing::post(revoke::revoke).get(crate::http::not_found),
+            axum::routing::post(revoke::revoke).get(crate::web::not_found),
         )
         .route(
             "/tokeninfo",
@@ -51,6 +51,6 @@ pub(crate) fn api_routes() -> Router<AppState> {
         )
         .route(
             introspect::PATH,
-            axum::routing::post(introspect::introspect).get(crate::http::not_found),
+            axum::routing::post(introspect::introspect).get(crate::web::not_found),
         )
 }

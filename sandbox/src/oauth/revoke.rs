@@ -12,7 +12,7 @@ use serde_json::json;
 use super::client_auth;
 use super::grants::Revocation;
 use crate::conn::Cutter;
-use crate::http::{json_response, oauth_error, AppState, Params};
+use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 
 pub(crate) async fn revoke(

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::client_auth::Presented;
 use super::grants::{CodeProblem, Issued, RefreshProblem};
 use super::{id_token, scopes};
-use crate::http::{json_response, oauth_error, AppState, Params};
+use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 
 fn bad_request(error: &str, description: &str) -> Response {

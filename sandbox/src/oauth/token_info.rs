@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::{id_token, scopes};
-use crate::http::{json_response, oauth_error, AppState, Params};
+use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 
 fn invalid_value() -> Response {
@@ -24,7 +24,7 @@ pub(crate) async fn tokeninfo(
 ) -> Response {
     state.counts.bump("tokeninfo");
     if state.profile == Profile::Strict {
-        return crate::http::not_found().await;
+        return crate::web::not_found().await;
     }
     let params = Params::parse(query.unwrap_or_default().as_bytes()).merged(Params::parse(&body));
     if let Some(token) = params.get("access_token") {

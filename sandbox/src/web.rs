@@ -1,56 +1,17 @@
-//! The two HTTP listeners' routers, and small request/response helpers shared by the
-//! OAuth and admin handlers.
+//! Small request and response pieces the HTTP handlers share: the state they get, query and
+//! form parameters, Google-style JSON and error bodies, and Google's 404 page.
 
 use std::sync::Arc;
 
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
 
-use crate::access::{self, Listener};
 use crate::state::Shared;
-use crate::{admin, oauth};
 
+/// What every handler gets: the sandbox's shared state.
 pub(crate) type AppState = Arc<Shared>;
-
-/// HTTPS: Google's API hosts (discovery, token, revoke, tokeninfo, userinfo, JWKS) and
-/// the authorization endpoint; only for requests addressed to loopback and `port`.
-pub(crate) fn https_router(shared: AppState, port: u16) -> Router {
-    oauth::api_routes()
-        .merge(oauth::consent_routes())
-        .fallback(not_found)
-        .layer(from_fn_with_state(
-            Listener {
-                port,
-                default_port: 443,
-            },
-            access::loopback_host,
-        ))
-        .with_state(shared)
-}
-
-/// Plain HTTP: the browser-facing consent page and the admin API (which also needs the
-/// admin token); only for requests addressed to loopback and `port`.
-pub(crate) fn http_router(shared: AppState, port: u16) -> Router {
-    let admin = admin::routes()
-        .fallback(admin::not_found)
-        .layer(from_fn_with_state(shared.clone(), access::admin_token));
-    oauth::consent_routes()
-        .nest("/admin", admin)
-        .route("/", get(|| async { "postern-sandbox\n" }))
-        .fallback(not_found)
-        .layer(from_fn_with_state(
-            Listener {
-                port,
-                default_port: 80,
-            },
-            access::loopback_host,
-        ))
-        .with_state(shared)
-}
 
 /// Google's terse 404 page.
 pub(crate) async fn not_found() -> Response {
