@@ -6,7 +6,7 @@ pub mod flow;
 mod grant;
 pub(crate) mod grant_lock;
 pub(crate) mod loopback;
-pub mod pkce;
+pub(crate) mod oauth;
 pub(crate) mod refresher;
 mod revocation;
 pub(crate) mod revoke;
