@@ -340,3 +340,41 @@ async fn time_based_access_shows_its_exact_end_and_names_it_when_it_comes() {
     );
     h.finish().await;
 }
+
+/// A profile that sends its client secret in the revocation's body (client_secret_post).
+fn secret_in_body(
+    sb: &postern_sandbox::Sandbox,
+) -> Vec<(postern_core::provider::Provider, String)> {
+    let mut p = common::strict_provider(
+        sb.endpoints(),
+        postern_core::provider::SmtpSecurity::ImplicitTls,
+    );
+    p.name = "strict-post".into();
+    p.revocation_auth = ClientAuth::ClientSecretPost;
+    vec![(p, sb.endpoints().client_secret.clone())]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_with_the_secret_in_the_body_is_confirmed_and_ends_the_grant() {
+    let h = Harness::start_with(Options {
+        profile: Profile::Strict,
+        more_providers: secret_in_body,
+        ..Options::default()
+    })
+    .await;
+    let launcher = h.launcher(common::Plan::allow("yara@sandbox.test")).await;
+    let account = h
+        .app
+        .authorize("strict-post", None, launcher.clone())
+        .await
+        .expect("authorized");
+    let _ = launcher.landing().await;
+    h.remember_landing(&launcher);
+    assert_eq!(h.sandbox.live_grants(&account.address), 1);
+    let s = h.app.revoke(&account.address).await.expect("confirmed");
+    assert_eq!(s.state, TokenState::Revoked);
+    assert_eq!(h.sandbox.live_grants(&account.address), 0);
+    assert_eq!(h.sandbox.count("revoke_unauthenticated"), 0);
+    assert!(!has_refresh_token(&h, &account.address));
+    h.finish().await;
+}

@@ -1,10 +1,24 @@
-//! The token endpoint (google-protocol.md §5, §6, §9): the code exchange with the PKCE
-//! verifier, and the refresh grant. Errors keep the provider's `error` and description but
-//! never a token.
+//! The token endpoint on oauth2 (see [`crate::auth::oauth`]): the code exchange with the PKCE
+//! verifier, and the refresh grant. A refusal is classified by its HTTP status and oauth2's
+//! typed error together (docs/google.md, "Code exchange and refresh"); errors keep the
+//! provider's `error` and redacted description but never a token.
 
+use std::borrow::Cow;
+use std::convert::Infallible;
+
+use oauth2::basic::BasicErrorResponse;
+use oauth2::http::{header, HeaderValue, StatusCode};
+use oauth2::{
+    AuthType, AuthorizationCode, ClientId, HttpResponse, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, TokenUrl,
+};
+
+use crate::auth::oauth::{self, TokenAnswer, Transport};
 use crate::error::{Error, Result, RevokedCause};
 use crate::provider::Provider;
 use crate::secret::Secret;
+
+pub(crate) use crate::auth::oauth::{MAX_EXPIRES_IN, MIN_EXPIRES_IN};
 
 /// What the token endpoint returned. Every token is a [`Secret`].
 pub(crate) struct TokenResponse {
@@ -27,65 +41,14 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
-/// Maps a transport failure to network or TLS trouble.
-pub(crate) fn transport_error(what: &str, e: &reqwest::Error) -> Error {
-    let mut chain = String::new();
-    let mut src: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = src {
-        chain.push_str(&s.to_string());
-        chain.push_str(": ");
-        src = s.source();
-    }
-    let lower = chain.to_ascii_lowercase();
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        let host = e
-            .url()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_else(|| what.to_owned());
-        return Error::Tls {
-            host,
-            why: chain.trim_end_matches(": ").to_owned(),
-            profile: None,
-        };
-    }
-    Error::Network {
-        what: what.to_owned(),
-        why: chain.trim_end_matches(": ").to_owned(),
-    }
-}
-
-/// The lifetime assumed when the answer gives none (or a nonsense one): Google's usual hour.
-pub(crate) const DEFAULT_EXPIRES_IN: i64 = 3599;
-/// The shortest lifetime believed. Short tokens are real outside Google (a minute is common)
-/// and the refresh margin is half the lifetime, so they are taken as given down to this.
-pub(crate) const MIN_EXPIRES_IN: i64 = 10;
-/// The longest lifetime believed: a day. Larger values would overflow time arithmetic and
-/// keep a dead token for years.
-pub(crate) const MAX_EXPIRES_IN: i64 = 86_400;
-
-/// `expires_in` as the token endpoint gave it (a number or a numeric string), clamped to
-/// [`MIN_EXPIRES_IN`]..=[`MAX_EXPIRES_IN`]; absent, unreadable, zero or negative means the default.
-pub(crate) fn expires_in_of(v: &serde_json::Value) -> i64 {
-    let given = v
-        .as_i64()
-        .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
-    match given {
-        Some(secs) if secs > 0 => secs.clamp(MIN_EXPIRES_IN, MAX_EXPIRES_IN),
-        _ => DEFAULT_EXPIRES_IN,
-    }
-}
-
-/// Classifies a refused token request by its HTTP status and its JSON `error` together.
+/// Classifies a refused token request by its HTTP status and its `error` together.
 /// Only a 400 may say the grant is dead (which deletes the tokens); `invalid_client` counts
 /// with 400 or 401. Anything else, whatever its body says, keeps its status, so a 5xx or 429
 /// that claims `invalid_grant` stays transient. The description is the provider's text,
 /// redacted, since it ends up in the activity log and in error messages.
-pub(crate) fn parse_error(status: u16, body: &str, provider: &str) -> Error {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let error = v["error"].as_str().unwrap_or("").to_owned();
-    let description = crate::activity::redact(v["error_description"].as_str().unwrap_or(""));
-    match (status, error.as_str()) {
+fn refused(status: u16, error: &str, description: Option<&str>, provider: &str) -> Error {
+    let description = crate::activity::redact(description.unwrap_or_default());
+    match (status, error) {
         (400, "invalid_grant") => Error::InvalidGrant {
             cause: RevokedCause::Unknown,
             description,
@@ -98,7 +61,7 @@ pub(crate) fn parse_error(status: u16, body: &str, provider: &str) -> Error {
         },
         (400 | 401, "invalid_client" | "unauthorized_client") => Error::InvalidClient {
             description: if description.is_empty() {
-                error
+                error.to_owned()
             } else {
                 description
             },
@@ -109,63 +72,111 @@ pub(crate) fn parse_error(status: u16, body: &str, provider: &str) -> Error {
             error: if error.is_empty() {
                 "no JSON error".to_owned()
             } else {
-                crate::activity::redact(&error)
+                crate::activity::redact(error)
             },
             description,
         },
     }
 }
 
-async fn post(provider: &Provider, form: &[(&str, &str)]) -> Result<TokenResponse> {
-    let client = provider.http_client()?;
-    let resp = client
-        .post(&provider.token_endpoint)
-        .form(form)
-        .send()
-        .await
-        .map_err(|e| transport_error("the token endpoint", &e).in_profile(provider))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| transport_error("the token endpoint", &e))?;
-    parse_answer(status, &body, &provider.label)
+/// The `error_description` of a refusal whose body oauth2 could not read as an RFC 6749
+/// error (no `error` string), when it is JSON at all.
+fn loose_description(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v["error_description"].as_str().map(str::to_owned)
 }
 
-/// Reads the token endpoint's answer: tokens on 200, a classified error otherwise.
-pub(crate) fn parse_answer(status: u16, body: &str, provider: &str) -> Result<TokenResponse> {
-    if status != 200 {
-        return Err(parse_error(status, body, provider));
-    }
-    let v: serde_json::Value = serde_json::from_str(body).map_err(|_| Error::TokenEndpoint {
+/// What oauth2 made of the token endpoint's answer, with the HTTP `status` it had. Never
+/// quotes the body: on a 200 it holds tokens.
+fn read<RE: std::error::Error + 'static>(
+    result: std::result::Result<TokenAnswer, RequestTokenError<RE, BasicErrorResponse>>,
+    status: u16,
+    provider: &str,
+) -> Result<TokenResponse> {
+    let not_json = || Error::TokenEndpoint {
         status,
         error: "not JSON".to_owned(),
         description: "the token endpoint answered 200 without JSON".to_owned(),
-    })?;
-    let text = |k: &str| v[k].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
-    let access_token = text("access_token").ok_or_else(|| Error::TokenEndpoint {
+    };
+    let no_token = || Error::TokenEndpoint {
         status,
         error: "no access_token".to_owned(),
         description: "the answer holds no access token".to_owned(),
-    })?;
-    Ok(TokenResponse {
-        access_token: Secret::new(access_token),
-        expires_in: expires_in_of(&v["expires_in"]),
-        refresh_token: text("refresh_token").map(Secret::new),
-        scope: text("scope"),
-        id_token: text("id_token").map(Secret::new),
-        refresh_token_expires_in: v["refresh_token_expires_in"]
-            .as_i64()
-            .or_else(|| {
-                v["refresh_token_expires_in"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
+    };
+    match result {
+        Ok(answer) => {
+            let (access_token, expires_in, refresh_token, scope, google) = answer.into_parts();
+            if access_token.is_empty() {
+                return Err(no_token());
+            }
+            Ok(TokenResponse {
+                access_token,
+                expires_in,
+                refresh_token,
+                scope,
+                id_token: google.id_token.map(Secret::new),
+                refresh_token_expires_in: google.refresh_token_expires_in,
             })
-            .filter(|s| *s > 0),
-    })
+        }
+        Err(RequestTokenError::ServerResponse(e)) => Err(refused(
+            status,
+            e.error().as_ref(),
+            e.error_description().map(String::as_str),
+            provider,
+        )),
+        // JSON of the wrong shape (not an object, no access token) or not JSON at all.
+        Err(RequestTokenError::Parse(e, _)) if status == 200 => Err(if e.inner().is_data() {
+            no_token()
+        } else {
+            not_json()
+        }),
+        Err(RequestTokenError::Other(_)) if status == 200 => Err(not_json()),
+        Err(RequestTokenError::Parse(_, body)) => Err(refused(
+            status,
+            "",
+            loose_description(&body).as_deref(),
+            provider,
+        )),
+        Err(RequestTokenError::Other(_)) => Err(refused(status, "", None, provider)),
+        Err(RequestTokenError::Request(e)) => Err(Error::Network {
+            what: "the token endpoint".to_owned(),
+            why: e.to_string(),
+        }),
+    }
 }
 
-/// Exchanges the authorization code (with the PKCE verifier) for tokens.
+/// Reads a token endpoint answer given as `status` and `body` through oauth2, as if it had
+/// come over the wire (the fuzz targets and tests read answers this way).
+pub(crate) fn parse_answer(status: u16, body: &str, provider: &str) -> Result<TokenResponse> {
+    let Ok(code) = StatusCode::from_u16(status) else {
+        // Not an HTTP status: a refusal, read without oauth2, which cannot hold it.
+        let e = serde_json::from_str::<BasicErrorResponse>(body).ok();
+        return Err(refused(
+            status,
+            e.as_ref().map_or("", |e| e.error().as_ref()),
+            e.as_ref()
+                .and_then(|e| e.error_description().map(String::as_str)),
+            provider,
+        ));
+    };
+    let mut canned = HttpResponse::new(body.as_bytes().to_vec());
+    *canned.status_mut() = code;
+    canned.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let token_url = TokenUrl::new("https://token.invalid/".to_owned())
+        .map_err(|e| Error::Internal { why: e.to_string() })?;
+    let client = oauth::NewClient::new(ClientId::new(String::new())).set_token_uri(token_url);
+    let refresh_token = RefreshToken::new(String::new());
+    let result = client
+        .exchange_refresh_token(&refresh_token)
+        .request(&|_| Ok::<_, Infallible>(canned.clone()));
+    read(result, status, provider)
+}
+
+/// Exchanges the authorization code (with the PKCE verifier) for tokens. The client
+/// authenticates in the form body, as Google's Desktop clients must (docs/google.md).
 pub(crate) async fn exchange_code(
     provider: &Provider,
     client_id: &str,
@@ -174,18 +185,23 @@ pub(crate) async fn exchange_code(
     verifier: &Secret,
     redirect_uri: &str,
 ) -> Result<TokenResponse> {
-    post(
+    let client = oauth::client(
         provider,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.expose()),
-            ("client_id", client_id),
-            ("client_secret", client_secret.expose()),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", verifier.expose()),
-        ],
-    )
-    .await
+        client_id,
+        Some(client_secret),
+        AuthType::RequestBody,
+    )?;
+    let redirect_uri = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| Error::Internal {
+        why: format!("the loopback redirect address is not a URL: {e}"),
+    })?;
+    let transport = Transport::new(provider)?;
+    let result = client
+        .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_owned()))
+        .set_redirect_uri(Cow::Owned(redirect_uri))
+        .request_async(&transport)
+        .await;
+    answer(result, &transport, provider)
 }
 
 /// Uses the refresh token for a new access token.
@@ -195,21 +211,43 @@ pub(crate) async fn refresh(
     client_secret: &Secret,
     refresh_token: &Secret,
 ) -> Result<TokenResponse> {
-    post(
+    let client = oauth::client(
         provider,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose()),
-            ("client_id", client_id),
-            ("client_secret", client_secret.expose()),
-        ],
-    )
-    .await
+        client_id,
+        Some(client_secret),
+        AuthType::RequestBody,
+    )?;
+    let transport = Transport::new(provider)?;
+    let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
+    let result = client
+        .exchange_refresh_token(&refresh_token)
+        .request_async(&transport)
+        .await;
+    answer(result, &transport, provider)
+}
+
+fn answer(
+    result: std::result::Result<TokenAnswer, RequestTokenError<reqwest::Error, BasicErrorResponse>>,
+    transport: &Transport,
+    provider: &Provider,
+) -> Result<TokenResponse> {
+    match result {
+        Err(RequestTokenError::Request(e)) => {
+            Err(oauth::transport_error("the token endpoint", &e).in_profile(provider))
+        }
+        other => read(other, transport.status(), &provider.label),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::oauth::DEFAULT_EXPIRES_IN;
+
+    /// The refusal an answer makes.
+    fn parse_error(status: u16, body: &str, provider: &str) -> Error {
+        parse_answer(status, body, provider).expect_err("the answer is refused")
+    }
 
     #[test]
     fn token_errors_are_told_apart() {

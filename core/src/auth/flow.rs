@@ -1,15 +1,17 @@
 //! The browser part of the authorization-code flow: bind the loopback listener, build the
-//! consent URL (PKCE S256, `state`, `access_type=offline`, and `prompt=consent` with
+//! consent URL on oauth2 (PKCE S256, `state`, `access_type=offline`, and `prompt=consent` with
 //! `login_hint` when authorizing an account again), hand it to a [`Launcher`], and wait for
 //! one valid redirect, a cancel or the timeout. One flow at a time.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use oauth2::{AuthType, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
 use tokio::sync::{oneshot, Notify};
 
 use crate::auth::loopback::{Catch, Caught, Loopback, PageResult, Redirect};
-use crate::auth::pkce::{random_state, Pkce};
+use crate::auth::oauth;
 use crate::error::{Error, Result};
 use crate::events::{AuthorizePhase, AuthorizeProgress, Event, Events};
 use crate::provider::Provider;
@@ -117,36 +119,40 @@ pub(crate) struct FlowOutcome {
     pub(crate) reply: Option<oneshot::Sender<PageResult>>,
 }
 
-/// The consent URL.
+/// The consent URL, built by oauth2: `response_type=code`, the client, `state`, the PKCE
+/// S256 challenge, the loopback `redirect_uri` and the scopes, plus Google's
+/// `access_type=offline`, and `prompt=consent` and `login_hint` when authorizing again
+/// (docs/google.md, "The authorization request"). The client secret never goes in it.
 pub(crate) fn consent_url(
     req: &FlowRequest<'_>,
     redirect_uri: &str,
-    challenge: &str,
+    challenge: PkceCodeChallenge,
     state: &Secret,
 ) -> Result<String> {
-    let mut url = url::Url::parse(&req.provider.authorization_endpoint).map_err(|e| {
-        Error::ProviderConfig {
-            why: format!("authorization_endpoint: {e}"),
-        }
+    let client = oauth::client(req.provider, req.client_id, None, AuthType::RequestBody)?;
+    let redirect_uri = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| Error::Internal {
+        why: format!("the loopback redirect address is not a URL: {e}"),
     })?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("client_id", req.client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("response_type", "code")
-            .append_pair("scope", &req.provider.scopes.join(" "))
-            .append_pair("code_challenge", challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("state", state.expose())
-            .append_pair("access_type", "offline");
-        if req.again {
-            q.append_pair("prompt", "consent");
-        }
-        if let Some(hint) = req.login_hint {
-            q.append_pair("login_hint", hint);
-        }
+    let state = CsrfToken::new(state.expose().to_owned());
+    let mut request = client
+        .authorize_url(|| state)
+        .set_redirect_uri(Cow::Owned(redirect_uri))
+        .add_scopes(req.provider.scopes.iter().cloned().map(Scope::new))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("access_type", "offline");
+    if req.again {
+        request = request.add_extra_param("prompt", "consent");
     }
-    Ok(url.to_string())
+    if let Some(hint) = req.login_hint {
+        request = request.add_extra_param("login_hint", hint);
+    }
+    Ok(request.url().0.to_string())
+}
+
+/// A one-time CSRF `state`: 24 random octets, base64url, compared in constant time when the
+/// redirect comes back.
+fn one_time_state() -> Secret {
+    Secret::new(CsrfToken::new_random_len(24).into_secret())
 }
 
 /// RFC 9207: a redirect's `iss` must name the provider asked; a provider that advertises
@@ -181,8 +187,9 @@ pub(crate) async fn run(
     launcher: Arc<dyn Launcher>,
 ) -> Result<FlowOutcome> {
     let (guard, cancel) = slot.begin()?;
-    let state = random_state();
-    let pkce = Pkce::generate();
+    let state = one_time_state();
+    // A verifier of 32 random octets (43 characters) and its S256 challenge.
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut loopback = match Loopback::bind(req.port, state.clone()).await {
         Ok(l) => l,
         Err(e) => {
@@ -193,7 +200,7 @@ pub(crate) async fn run(
     if let Some(a) = slot.lock().as_mut() {
         a.catch = Some(loopback.catch.clone());
     }
-    let url = consent_url(&req, &loopback.redirect_uri, &pkce.challenge, &state)?;
+    let url = consent_url(&req, &loopback.redirect_uri, challenge, &state)?;
     tracing::info!(port = loopback.port, "loopback listener bound on 127.0.0.1");
     progress(events, AuthorizePhase::Listening, Some(&url), None);
     match launcher.open(&url) {
@@ -248,8 +255,93 @@ pub(crate) async fn run(
             code,
             scope,
             redirect_uri,
-            verifier: pkce.verifier,
+            verifier: Secret::new(verifier.into_secret()),
             reply,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use oauth2::PkceCodeVerifier;
+
+    use super::*;
+
+    fn query(url: &str) -> HashMap<String, String> {
+        url::Url::parse(url)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect()
+    }
+
+    fn request<'a>(provider: &'a Provider, again: bool, hint: Option<&'a str>) -> FlowRequest<'a> {
+        FlowRequest {
+            provider,
+            client_id: "1-abc.apps.googleusercontent.com",
+            login_hint: hint,
+            again,
+            port: None,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn the_consent_url_carries_the_s256_challenge_state_and_googles_parameters() {
+        let p = crate::provider::google();
+        let verifier = PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        let req = request(&p, true, Some("ann@example.com"));
+        let url = consent_url(&req, "http://127.0.0.1:5/", challenge, &Secret::new("st8")).unwrap();
+        assert!(
+            url.starts_with("https://accounts.google.com/o/oauth2/v2/auth?"),
+            "{url}"
+        );
+        let q = query(&url);
+        // RFC 7636 Appendix B's vector.
+        assert_eq!(
+            q["code_challenge"],
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "1-abc.apps.googleusercontent.com");
+        assert_eq!(q["redirect_uri"], "http://127.0.0.1:5/");
+        assert_eq!(q["scope"], p.scopes.join(" "));
+        assert_eq!(q["state"], "st8");
+        assert_eq!(q["access_type"], "offline");
+        assert_eq!(q["prompt"], "consent");
+        assert_eq!(q["login_hint"], "ann@example.com");
+        assert!(!q.contains_key("client_secret"));
+        assert!(!q.contains_key("code_verifier"));
+
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let first = query(
+            &consent_url(
+                &request(&p, false, None),
+                "http://127.0.0.1:5/",
+                challenge,
+                &Secret::new("s"),
+            )
+            .unwrap(),
+        );
+        assert!(!first.contains_key("prompt") && !first.contains_key("login_hint"));
+    }
+
+    #[test]
+    fn verifiers_are_43_chars_and_fresh() {
+        let (a, av) = PkceCodeChallenge::new_random_sha256();
+        let (_, bv) = PkceCodeChallenge::new_random_sha256();
+        assert_eq!(av.secret().len(), 43);
+        assert_eq!(a.as_str().len(), 43);
+        assert_ne!(av.secret(), bv.secret());
+        assert_eq!(
+            PkceCodeChallenge::from_code_verifier_sha256(&av).as_str(),
+            a.as_str()
+        );
+        assert_eq!(one_time_state().len(), 32);
+        assert_ne!(one_time_state(), one_time_state());
     }
 }

@@ -9,7 +9,7 @@ pub(crate) mod grant;
 mod grant_check;
 pub(crate) mod grant_lock;
 pub(crate) mod loopback;
-pub mod pkce;
+pub(crate) mod oauth;
 pub(crate) mod refresher;
 pub(crate) mod revocation;
 pub(crate) mod revoke;

@@ -1,11 +1,17 @@
-//! RFC 7009 revocation: `POST token=…&token_type_hint=…`, with the client authentication the
-//! profile names (docs/google.md says why Google's is none). Only a 200, or Google's 400
-//! `invalid_token` for a token already dead, confirms; everything else is "not confirmed".
+//! RFC 7009 revocation: `token=…&token_type_hint=…` with the client authentication the
+//! profile names (docs/google.md, "Revocation", says why Google's is none). Only a 200, or
+//! Google's 400 `invalid_token` for a token already dead, confirms; everything else is "not
+//! confirmed".
+//!
+//! `client_secret_basic` and `client_secret_post` are oauth2's revocation request. `none` is
+//! sent on the profile's reqwest client directly: oauth2 always names the client (its
+//! `client_id` goes in the body when there is no Basic header), and Google's documented
+//! request carries the token alone.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use oauth2::basic::BasicRevocationErrorResponse;
+use oauth2::{AccessToken, AuthType, RefreshToken, RequestTokenError, StandardRevocableToken};
 
-use crate::auth::exchange::transport_error;
+use crate::auth::oauth::{self, transport_error, Transport};
 use crate::error::{Error, Result};
 use crate::provider::{ClientAuth, Provider};
 use crate::secret::Secret;
@@ -25,61 +31,110 @@ pub(crate) struct Client<'a> {
     pub(crate) secret: &'a Secret,
 }
 
-/// RFC 6749 §2.3.1: Basic credentials are the form-urlencoded id and secret.
-fn basic(client: &Client<'_>) -> String {
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let pair = format!("{}:{}", enc(client.id), enc(client.secret.expose()));
-    format!("Basic {}", STANDARD.encode(pair))
+/// The answer's HTTP status and RFC 7009 `error` ("" when it names none).
+type Answer = (u16, String);
+
+fn not_confirmed(provider: &Provider, why: String) -> Error {
+    Error::RevocationNotConfirmed {
+        provider: provider.label.clone(),
+        why,
+        access_page: provider.access_page.clone(),
+    }
 }
 
-/// Revokes `token` (refresh or access; at Google either ends the whole grant). An error means
-/// the provider did not confirm: the grant may still be live.
+/// The revocation request did not get an answer.
+fn unreachable(provider: &Provider, e: &reqwest::Error) -> Error {
+    let cause = transport_error("the revocation endpoint", e);
+    tracing::warn!("revocation request failed: {cause}");
+    not_confirmed(
+        provider,
+        match cause {
+            Error::Tls { .. } => "its certificate was refused".to_owned(),
+            _ => "it could not be reached".to_owned(),
+        },
+    )
+}
+
+/// Revokes through oauth2, the client authenticating as `auth` says.
+async fn authenticated(
+    provider: &Provider,
+    client: &Client<'_>,
+    auth: AuthType,
+    token: &Secret,
+    hint: &str,
+) -> Result<Answer> {
+    let oauth_client = oauth::client(provider, client.id, Some(client.secret), auth)?;
+    let token = token.expose().to_owned();
+    let token = if hint == "access_token" {
+        StandardRevocableToken::AccessToken(AccessToken::new(token))
+    } else {
+        StandardRevocableToken::RefreshToken(RefreshToken::new(token))
+    };
+    let request = oauth_client
+        .revoke_token(token)
+        .map_err(|e| Error::ProviderConfig {
+            why: format!("revocation_endpoint: {e}"),
+        })?;
+    let transport = Transport::new(provider)?;
+    match request.request_async(&transport).await {
+        Ok(()) => Ok((200, String::new())),
+        Err(RequestTokenError::ServerResponse(e)) => {
+            Ok((transport.status(), e.error().as_ref().to_owned()))
+        }
+        Err(RequestTokenError::Request(e)) => Err(unreachable(provider, &e)),
+        Err(RequestTokenError::Parse(..) | RequestTokenError::Other(_)) => {
+            Ok((transport.status(), String::new()))
+        }
+    }
+}
+
+/// Revokes with the token alone in the body.
+async fn unauthenticated(provider: &Provider, token: &Secret, hint: &str) -> Result<Answer> {
+    let resp = provider
+        .http_client()?
+        .post(&provider.revocation_endpoint)
+        .form(&[("token", token.expose()), ("token_type_hint", hint)])
+        .send()
+        .await
+        .map_err(|e| unreachable(provider, &e))?;
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.unwrap_or_default();
+    let error = serde_json::from_slice::<BasicRevocationErrorResponse>(&body)
+        .map(|e| e.error().as_ref().to_owned())
+        .unwrap_or_default();
+    Ok((status, error))
+}
+
+/// Revokes `token` (refresh or access, as `hint` says: `refresh_token` or `access_token`; at
+/// Google either ends the whole grant). An error means the provider did not confirm: the
+/// grant may still be live.
 pub(crate) async fn revoke(
     provider: &Provider,
     client: &Client<'_>,
     token: &Secret,
     hint: &str,
 ) -> Result<Revoked> {
-    let not_confirmed = |why: String| Error::RevocationNotConfirmed {
-        provider: provider.label.clone(),
-        why,
-        access_page: provider.access_page.clone(),
-    };
-    let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
-    let mut req = provider.http_client()?.post(&provider.revocation_endpoint);
-    match provider.revocation_auth {
+    let (status, error) = match provider.revocation_auth {
         ClientAuth::ClientSecretBasic => {
-            req = req.header(reqwest::header::AUTHORIZATION, basic(client));
+            authenticated(provider, client, AuthType::BasicAuth, token, hint).await?
         }
         ClientAuth::ClientSecretPost => {
-            form.push(("client_id", client.id));
-            form.push(("client_secret", client.secret.expose()));
+            authenticated(provider, client, AuthType::RequestBody, token, hint).await?
         }
-        ClientAuth::None => {}
-    }
-    let resp = req.form(&form).send().await.map_err(|e| {
-        let cause = transport_error("the revocation endpoint", &e);
-        tracing::warn!("revocation request failed: {cause}");
-        not_confirmed(match cause {
-            Error::Tls { .. } => "its certificate was refused".to_owned(),
-            _ => "it could not be reached".to_owned(),
-        })
-    })?;
-    let status = resp.status().as_u16();
+        ClientAuth::None => unauthenticated(provider, token, hint).await?,
+    };
     if status == 200 {
         return Ok(Revoked::Now);
     }
-    let v: serde_json::Value = resp.json().await.unwrap_or_default();
-    let error = v["error"].as_str().unwrap_or_default();
     if status == 400 && error == "invalid_token" {
         return Ok(Revoked::AlreadyDead);
     }
-    let words = match (status, error) {
+    let words = match (status, error.as_str()) {
         (401, _) | (_, "invalid_client") => format!(
             "it answered {status} {error}: it did not accept Postern's client credentials at revocation"
         ),
         (s, _) if s >= 500 || s == 429 => format!("it answered {status}: it is busy or failing"),
         _ => format!("it answered {status} {error}"),
     };
-    Err(not_confirmed(words))
+    Err(not_confirmed(provider, words))
 }

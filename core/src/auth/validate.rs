@@ -1,11 +1,13 @@
-//! Checks after the exchange (Google's "validate tokens" practice): the id_token's claims
-//! (iss, aud is our client, not expired) name the address; tokeninfo cross-checks that the
-//! access token was issued to our client (aud/azp) and for which scopes.
+//! Checks after the exchange (docs/google.md, "Tokeninfo and UserInfo" and "The id_token"):
+//! the id_token's claims (iss, aud is our client, not expired) name the address; tokeninfo
+//! cross-checks that the access token was issued to our client (aud/azp) and for which
+//! scopes. These are Google's and OpenID's specifics, kept here on top of the oauth2 crate,
+//! which knows neither.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use crate::auth::exchange::transport_error;
+use crate::auth::oauth::transport_error;
 use crate::error::{Error, Result};
 use crate::provider::Provider;
 use crate::secret::Secret;
@@ -23,8 +25,10 @@ pub(crate) struct Identity {
 }
 
 /// Reads and checks the id_token's claims. The token came straight from the token endpoint
-/// over verified TLS, so (as OpenID Connect Core §3.1.3.7 allows) its signature is not
-/// checked again; the claims are.
+/// over verified TLS, in the answer to a request our client authenticated, so its signature
+/// is not checked again (OpenID Connect Core §3.1.3.7 allows it; docs/google.md, "The
+/// id_token"); the claims are. Only the payload is read, with the base64 crate: a JWT
+/// library would also insist on a header Postern does not use.
 pub(crate) fn id_token_claims(
     id_token: &Secret,
     provider: &Provider,
