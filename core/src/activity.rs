@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock};
 use regex::Regex;
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::Result;
@@ -13,7 +14,7 @@ use crate::events::{Event, Events};
 use crate::store::Store;
 
 /// One entry, as docs/ipc.md's `Activity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Activity {
     /// Row id.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
+use ts_rs::TS;
 
 use crate::accounts::{self, AccountRecord};
 use crate::activity::{Activity, ActivityLog};
@@ -22,8 +23,9 @@ use crate::store::Store;
 use crate::vault::{SecretKind, Vault};
 
 /// A provider's name and label, for pickers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Provider")]
 pub struct ProviderInfo {
     /// Its stable name.
     pub name: String,
@@ -34,7 +36,7 @@ pub struct ProviderInfo {
 }
 
 /// docs/ipc.md `AppInfo`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     /// Google or sandbox.
