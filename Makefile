@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export NO_AT_BRIDGE := 1
 export GTK_USE_PORTAL := 0
 
-.PHONY: run test bench fuzz deps ui lint rust-test ui-test e2e deb deb-test clean
+.PHONY: run test bench fuzz deps ui lint rust-test ui-test e2e deb deb-test clean bindings
 
 # Debian packages, Rust components, tauri-driver, the UI's npm packages.
 deps:
@@ -31,6 +31,11 @@ test: ui
 	scripts/check-harness
 	scripts/with-desktop cargo test --workspace --no-fail-fast
 	$(MAKE) --no-print-directory deb-test
+
+## make bindings: rewrites the UI's TypeScript contract (ui/src/lib/bindings/) from the Rust
+## types, commands and events (docs/ipc.md); `make test` fails while it is stale.
+bindings:
+	POSTERN_WRITE_BINDINGS=1 cargo test --quiet -p postern --lib contract::bindings::committed_bindings_are_what_the_contract_generates
 
 ## make deb-test: builds the .deb, installs it (dpkg -i), checks it, starts it, removes it.
 deb-test: deb

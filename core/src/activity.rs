@@ -6,13 +6,14 @@ use std::sync::{Arc, LazyLock};
 use regex::Regex;
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::Result;
 use crate::store::Store;
 
 /// One entry, as docs/ipc.md's `Activity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Activity {
     /// Row id.

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::broadcast;
+use ts_rs::TS;
 
 use crate::accounts::Accounts;
 use crate::activity::{Activity, ActivityLog};
@@ -31,8 +32,9 @@ use crate::status::{Account, TokenStatus};
 use crate::vault::{Keychain, Vault};
 
 /// A provider's name and label, for pickers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Provider")]
 pub struct ProviderInfo {
     /// Its stable name.
     pub name: String,
@@ -53,7 +55,7 @@ impl From<&Provider> for ProviderInfo {
 }
 
 /// docs/ipc.md `AppInfo`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     /// Google or sandbox.

@@ -5,6 +5,7 @@
 //! codes, server texts and our own words.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -62,7 +63,8 @@ impl RevokedCause {
 }
 
 /// A plain explanation: what happened and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(rename = "ErrorView")]
 pub struct Explanation {
     /// A short, stable code for programs (`invalid_grant`, `port_in_use`, …).
     pub kind: String,

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
@@ -41,7 +42,7 @@ pub enum ClientAuth {
 
 /// Where a Google Cloud project's OAuth consent screen stands; it decides whether Google
 /// ends grants after 7 days (docs/google.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PublishingStatus {
     /// Not told: Postern makes no claim about a 7-day end.

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use ts_rs::TS;
 
 use crate::accounts::{AccountRecord, Standing};
 use crate::clock::rfc3339;
@@ -26,7 +27,7 @@ pub fn refresh_margin(lifetime_secs: Option<i64>) -> i64 {
 }
 
 /// The state of a grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenState {
     /// More than 5 minutes left.
@@ -80,7 +81,7 @@ impl TokenState {
 }
 
 /// Why a grant has a known end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantEnd {
     /// Google's Testing publishing status: 7 days after consent.
@@ -90,8 +91,9 @@ pub enum GrantEnd {
 }
 
 /// What core offers to do now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "TokenAction")]
 pub enum Action {
     /// Refresh the access token now.
     Refresh,
@@ -108,7 +110,7 @@ pub enum Action {
 }
 
 /// The status of one account's grant (docs/ipc.md `TokenStatus`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenStatus {
     /// The account's address.
@@ -160,7 +162,7 @@ pub struct TokenStatus {
 }
 
 /// docs/ipc.md `Account`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// The address.

@@ -5,6 +5,7 @@
 //! This library never links Tauri, GTK or WebKit, so `postern token` starts in milliseconds.
 
 mod cli;
+pub mod contract;
 mod exit;
 pub mod foreground_sandbox;
 mod launch;

@@ -7,11 +7,12 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::Address;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
 /// A message as the person wrote it (docs/ipc.md `Draft`). Address fields are comma-separated.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Draft {
     /// The sending account, optionally with a display name: `Ann <ann@example.com>`.
@@ -33,7 +34,7 @@ pub struct Draft {
 }
 
 /// A file attached to a [`Draft`] (docs/ipc.md `Attachment`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Attachment {
     /// The file name shown to the recipient.

@@ -15,6 +15,7 @@ mod store;
 mod worker;
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::error::Explanation;
 
@@ -24,7 +25,7 @@ pub use queue::Outbox;
 pub(crate) use service::{target_of, Courier, StatusSource};
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     /// Stored, not yet tried (or due for another try).
@@ -79,7 +80,7 @@ impl std::fmt::Display for OutboxState {
 }
 
 /// One message in the outbox, as the UI and the command line see it (docs/ipc.md).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxItem {
     /// The row id.

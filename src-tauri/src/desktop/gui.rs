@@ -1,15 +1,21 @@
 //! The desktop app: windows, the tray, and core's events forwarded to the windows.
 
-use postern_core::events::Event;
 use postern_core::App;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
 use crate::{commands, notify, tray};
-use postern_app::startup;
+use postern_app::{contract, startup};
 use tauri_plugin_window_state::StateFlags;
 
 /// The quick-compose window's label (capabilities/compose.json grants it only what it uses).
 pub const COMPOSE_LABEL: &str = "compose";
+
+/// `tauri::generate_handler!` over the one list of commands (src-tauri/src/command_list.rs).
+macro_rules! handler {
+    ($($command:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$command),*]
+    };
+}
 
 /// Starts the GUI; returns the process exit code.
 pub fn run() -> i32 {
@@ -34,33 +40,7 @@ pub fn run() -> i32 {
                 tray::on_main_closing(window.app_handle());
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::list_accounts,
-            commands::account_status,
-            commands::authorize,
-            commands::cancel_authorize,
-            commands::complete_authorize,
-            commands::refresh_now,
-            commands::revoke,
-            commands::reauthorize,
-            commands::remove_account,
-            commands::send,
-            commands::list_outbox,
-            commands::retry_outbox,
-            commands::discard_outbox,
-            commands::list_activity,
-            commands::save_google_client,
-            commands::import_google_client,
-            commands::set_publishing_status,
-            commands::forget_account,
-            commands::open_compose,
-            commands::get_preferences,
-            commands::set_notifications,
-            commands::get_autostart,
-            commands::set_autostart,
-            commands::set_sender_name,
-        ])
+        .invoke_handler(with_commands!(handler))
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();
             // Opened here, after the single-instance check, so that a second launch never
@@ -148,7 +128,7 @@ pub fn show_main(handle: &AppHandle) {
 pub fn show_account(handle: &AppHandle, address: &str) {
     if handle.get_webview_window(MAIN_LABEL).is_some() {
         show_main(handle);
-        let _ = handle.emit_to(MAIN_LABEL, "postern://show-account", address);
+        let _ = handle.emit_to(MAIN_LABEL, contract::SHOW_ACCOUNT, address);
     } else {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("account", address)
@@ -223,13 +203,7 @@ fn forward_events(handle: &AppHandle, app: &App) {
             };
             tray::on_event(&handle, &event);
             notify::on_event(&handle, &mut notices, &event);
-            let _ = match &event {
-                Event::Status(s) => handle.emit("postern://status", s),
-                Event::Accounts(a) => handle.emit("postern://accounts", a),
-                Event::Outbox(o) => handle.emit("postern://outbox", o),
-                Event::Activity(a) => handle.emit("postern://activity", a),
-                Event::Authorize(p) => handle.emit("postern://authorize", p),
-            };
+            let _ = handle.emit(event.name(), event.payload());
         }
     });
 }

@@ -5,6 +5,9 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+// `with_commands!`, for the handler in gui.rs.
+include!("../command_list.rs");
+
 mod autostart;
 mod commands;
 mod gui;

@@ -1,108 +1,28 @@
-// The one place the UI talks to the shell: every command and event of docs/ipc.md, typed.
-// The UI never computes token state; it shows what core sends.
+// The one place the UI talks to the shell: every command and event of docs/ipc.md, typed by
+// the generated bindings. The UI never computes token state; it shows what core sends.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-export type Mode = "google" | "sandbox";
-/** A client's publishing status as the person said it; Testing means Google ends grants 7 days after consent. */
-export type PublishingStatus = "unknown" | "testing" | "in_production" | "internal";
-export type Provider = { name: string; label: string; publishingStatus: PublishingStatus };
-export type AppInfo = {
-  mode: Mode;
-  version: string;
-  dataDir: string;
-  configDir: string;
-  providers: Provider[];
-  googleClientConfigured: boolean;
-};
+import {
+  EVENTS,
+  type Account,
+  type Activity,
+  type AppInfo,
+  type AuthorizeProgress,
+  type Command,
+  type Draft,
+  type ErrorView,
+  type EventPayloads,
+  type OutboxItem,
+  type Preferences,
+  type PublishingStatus,
+  type TokenStatus,
+} from "./bindings";
 
-/** A failed command's explanation: what happened, and what to do. */
-export type ErrorView = { kind: string; message: string; fix: string };
-
-export type TokenState =
-  | "valid"
-  | "expiring"
-  | "expired"
-  | "refreshing"
-  | "revoked"
-  | "scope_missing"
-  | "error"
-  | "unknown"
-  | "revocation_pending"
-  | "secret_missing";
-export type TokenAction = "refresh" | "revoke" | "reauthorize" | "grant_again" | "retry_revoke" | "forget";
-/** Why a grant has a known end. */
-export type GrantEnd = "testing_mode" | "time_based_access";
-export type TokenStatus = {
-  address: string;
-  provider: string;
-  state: TokenState;
-  headline: string;
-  expiresAt: string | null;
-  secondsLeft: number | null;
-  scopesGranted: string[];
-  scopesNeeded: string[];
-  scopesMissing: string[];
-  lastRefresh: string | null;
-  refreshTokenIssuedAt: string | null;
-  refreshTokenAgeSecs: number | null;
-  publishingStatus: PublishingStatus;
-  grantEndsAt: string | null;
-  grantEnd: GrantEnd | null;
-  grantSecondsLeft: number | null;
-  grantEndingSoon: boolean;
-  grantNote: string | null;
-  revocationNextTry: string | null;
-  audienceOk: boolean | null;
-  revokedCause: string | null;
-  lastError: ErrorView | null;
-  actions: TokenAction[];
-};
-export type Account = { address: string; provider: string; addedAt: string; status: TokenStatus };
-
-export type OutboxState = "queued" | "sending" | "sent" | "failed" | "waiting";
-export type OutboxItem = {
-  id: number;
-  account: string;
-  to: string[];
-  subject: string;
-  state: OutboxState;
-  attempts: number;
-  lastError: ErrorView | null;
-  createdAt: string;
-  sentAt: string | null;
-  messageId: string;
-  sizeBytes: number;
-};
-export type Activity = {
-  id: number;
-  at: string;
-  account: string | null;
-  kind: string;
-  summary: string;
-  ok: boolean;
-};
-
-export type Attachment = { name: string; contentType: string; dataBase64: string };
-export type Draft = {
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  subject: string;
-  text: string;
-  html: string | null;
-  attachments: Attachment[];
-};
-
-export type AuthorizePhase =
-  | "listening"
-  | "browser_opened"
-  | "waiting"
-  | "done"
-  | "failed"
-  | "cancelled";
-export type AuthorizeProgress = { phase: AuthorizePhase; url: string | null; error: ErrorView | null };
+// The contract's types are generated from Rust (ui/src/lib/bindings, `make bindings`); the
+// rest of the UI imports them from here.
+export type * from "./bindings";
+export { EVENTS };
 
 /** Turns whatever a command rejected with into an ErrorView, so nothing raw reaches the screen. */
 export function toErrorView(err: unknown): ErrorView {
@@ -126,7 +46,7 @@ export function toErrorView(err: unknown): ErrorView {
   };
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: Command, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (err) {
@@ -163,8 +83,6 @@ export const setPublishingStatus = (provider: string, status: PublishingStatus) 
   call<AppInfo>("set_publishing_status", { provider, status });
 export const openCompose = () => call<null>("open_compose");
 
-/** The person's choices kept by Postern (preferences.json). */
-export type Preferences = { notifications: boolean; trayHintShown: boolean; senderNames: Record<string, string> };
 export const getPreferences = () => call<Preferences>("get_preferences");
 export const setNotifications = (on: boolean) => call<Preferences>("set_notifications", { on });
 /** The name shown with an address in From; a blank name removes it. */
@@ -173,25 +91,6 @@ export const setSenderName = (address: string, name: string) =>
 /** Start at login: an entry in the desktop's autostart folder (XDG), off by default. */
 export const getAutostart = () => call<boolean>("get_autostart");
 export const setAutostart = (on: boolean) => call<boolean>("set_autostart", { on });
-
-/** Event names and their payloads. */
-export const EVENTS = {
-  status: "postern://status",
-  accounts: "postern://accounts",
-  outbox: "postern://outbox",
-  activity: "postern://activity",
-  authorize: "postern://authorize",
-  showAccount: "postern://show-account",
-} as const;
-
-export type EventPayloads = {
-  [EVENTS.status]: TokenStatus;
-  [EVENTS.accounts]: Account[];
-  [EVENTS.outbox]: OutboxItem;
-  [EVENTS.activity]: Activity;
-  [EVENTS.authorize]: AuthorizeProgress;
-  [EVENTS.showAccount]: string;
-};
 
 function on<E extends keyof EventPayloads>(
   event: E,

@@ -1,0 +1,16 @@
+//! The contract between the window and the shell, in one place: the commands
+//! (command_list.rs), the events (core's `events!` list, plus the one the shell sends itself),
+//! and the types they carry (core's, deriving `ts_rs::TS`). The UI's TypeScript in
+//! ui/src/lib/bindings/ is generated from these by the test below; `make bindings` rewrites it,
+//! and `cargo test` fails while the committed files differ from what it would write.
+
+include!("command_list.rs");
+
+/// Every command the window may invoke, by name.
+pub const COMMANDS: &[&str] = with_commands!(command_names);
+
+/// The shell's own event: a notification about an account was clicked (payload: its address).
+pub const SHOW_ACCOUNT: &str = "postern://show-account";
+
+#[cfg(test)]
+mod bindings;
