@@ -14,7 +14,6 @@ use crate::mail::{self, Draft, Security, SmtpEndpoint};
 use crate::outbox::{OutboxHooks, OutboxItem, SendTarget};
 use crate::provider::{Provider, SmtpSecurity};
 use crate::secret::Secret;
-use crate::status::TokenState;
 
 /// Where a provider's SMTP server is, for the mailer.
 pub(crate) fn target_of(p: &Provider) -> SendTarget {
@@ -153,7 +152,7 @@ impl App {
             .filter(|a| account.is_none_or(|want| a.eq_ignore_ascii_case(want)))
         {
             if let Ok(status) = self.status(address).await {
-                if grant_works(status.state) {
+                if status.state.can_send() {
                     self.requeue_waiting(address);
                 }
             }
@@ -199,7 +198,7 @@ impl App {
             loop {
                 tokio::select! {
                     event = events.recv() => match event {
-                        Ok(Event::Status(s)) if grant_works(s.state) => {
+                        Ok(Event::Status(s)) if s.state.can_send() => {
                             app.requeue_waiting(&s.address);
                         }
                         Ok(_) | Err(RecvError::Lagged(_)) => {}
@@ -225,18 +224,10 @@ impl App {
         };
         for address in accounts {
             if let Ok(status) = self.status(&address).await {
-                if grant_works(status.state) {
+                if status.state.can_send() {
                     self.requeue_waiting(&address);
                 }
             }
         }
     }
-}
-
-/// Token states in which the grant works (a refresh, if needed, will succeed).
-fn grant_works(state: TokenState) -> bool {
-    matches!(
-        state,
-        TokenState::Valid | TokenState::Expiring | TokenState::Expired
-    )
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorClass, Result};
 use crate::mail::Accepted;
 use crate::outbox::hooks::OutboxHooks;
 use crate::outbox::queue::Outbox;
@@ -21,24 +21,6 @@ pub(crate) const PARALLEL: usize = 4;
 /// How long the loop sleeps at most: new rows from other processes (a `postern send` while
 /// the window or the daemon delivers) are seen within this time.
 const IDLE: Duration = Duration::from_secs(5);
-
-/// Errors after which a message waits for the account to be authorized again.
-fn needs_authorization(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::InvalidGrant { .. }
-            | Error::SecretMissing { .. }
-            | Error::ScopeMissing { .. }
-            | Error::InvalidClient { .. }
-            | Error::GoogleClientMissing
-            | Error::RevocationPending { .. }
-    )
-}
-
-/// Errors that may pass by themselves: network, 4xx, a busy token endpoint, a locked keychain.
-fn passes(e: &Error) -> bool {
-    e.is_transient() || matches!(e, Error::KeychainLocked | Error::KeychainUnavailable { .. })
-}
 
 /// Tries to deliver message `id` once, if it is queued and nobody else holds it.
 /// Returns the row after the try, or None when it was not ours to carry.
@@ -81,9 +63,12 @@ fn settle_failure(
     e: &Error,
 ) -> Result<OutboxItem> {
     let why = e.explain();
-    let (state, next, words) = if needs_authorization(e) {
+    // The error's class decides: the person must act (the message waits for them), it may
+    // pass (tried again with backoff), or it is final.
+    let class = e.class();
+    let (state, next, words) = if class == ErrorClass::NeedsPerson {
         (OutboxState::Waiting, None, "waits for authorization")
-    } else if passes(e) && env.attempts < outbox.backoff.max_attempts {
+    } else if class.passes_by_itself() && env.attempts < outbox.backoff.max_attempts {
         let delay = outbox.backoff.delay(env.attempts);
         let next = now_unix() + delay.as_secs().max(1) as i64;
         (OutboxState::Queued, Some(next), "will be retried")
