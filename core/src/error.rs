@@ -4,6 +4,8 @@
 //! No variant ever carries a token, code, verifier or client secret: only addresses, reply
 //! codes, server texts and our own words.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -78,8 +80,6 @@ pub struct Explanation {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     // ---- input and configuration ----
-    #[error("{field} has an address that is not valid: {value:?}")]
-    InvalidAddress { field: String, value: String },
     #[error("the message has no recipient")]
     NoRecipients,
     #[error("attachment {name} is {size} bytes, over the limit of {limit}")]
@@ -230,147 +230,161 @@ pub enum Error {
     SendTimedOut { id: i64, secs: u64 },
 }
 
+/// What kind of failure an error is. It alone decides what happens next: whether Postern
+/// tries again by itself, whether a message waits for the person or fails, and the command
+/// line's exit code (src-tauri/src/exit.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// May pass by itself (network, a busy server, a revocation not yet confirmed): retried.
+    Transient,
+    /// Only the person can end it (authorize again, grant a scope, set up a client): mail
+    /// waits in the outbox without counting attempts.
+    NeedsPerson,
+    /// The server refused for good (the message, the sign-in, the quota, a certificate).
+    Refused,
+    /// The input or a setting is wrong; nothing was sent or changed.
+    BadInput,
+    /// The OS keychain is locked, missing or refused; usually passes once it is unlocked.
+    Keychain,
+    /// A fault of Postern or of the machine (storage, a bug).
+    Internal,
+}
+
+impl ErrorClass {
+    /// Whether work that failed this way is tried again later by itself (the outbox's
+    /// retries): a transient failure, or a keychain that is usually unlocked soon.
+    pub fn passes_by_itself(self) -> bool {
+        matches!(self, ErrorClass::Transient | ErrorClass::Keychain)
+    }
+}
+
+const SHRINK_ATTACHMENTS: &str = "Remove or shrink attachments (Gmail takes about 25 MB of attachments per message), or share large files by link.";
+const TRIED_AGAIN_SHORTLY: &str =
+    "Nothing to do: the message stays in the outbox and Postern tries again shortly.";
+
+/// Everything core says about one error: its stable code, its class, what to do, and (rarely)
+/// better words than its `Display` message.
+struct About {
+    code: &'static str,
+    class: ErrorClass,
+    fix: Cow<'static, str>,
+    message: Option<String>,
+}
+
+impl About {
+    fn new(code: &'static str, class: ErrorClass, fix: impl Into<Cow<'static, str>>) -> About {
+        About {
+            code,
+            class,
+            fix: fix.into(),
+            message: None,
+        }
+    }
+
+    fn saying(mut self, message: String) -> About {
+        self.message = Some(message);
+        self
+    }
+}
+
+/// Whether the token endpoint's HTTP status may pass: a 5xx, a 429, or the HTML 403 Google
+/// answers to "automated queries" (docs/google.md).
+fn token_endpoint_transient(status: u16) -> bool {
+    status >= 500 || status == 429 || status == 403
+}
+
 impl Error {
+    /// The one description of each kind of error; every other answer is read from it.
+    #[rustfmt::skip]
+    fn about(&self) -> About {
+        use ErrorClass::*;
+        match self {
+            Error::NoRecipients => About::new("no_recipients", BadInput, "Add at least one address in To, Cc or Bcc."),
+            Error::AttachmentTooLarge { .. } => About::new("attachment_too_large", BadInput, SHRINK_ATTACHMENTS),
+            Error::MessageTooLarge { .. } => About::new("message_too_large", BadInput, SHRINK_ATTACHMENTS),
+            Error::InvalidInput { .. } => About::new("invalid_input", BadInput, "Correct the value and try again."),
+            Error::UnknownAccount { .. } => About::new("unknown_account", NeedsPerson, "Add the account first (Accounts → Add Gmail account, or `postern authorize`)."),
+            Error::UnknownProvider { .. } => About::new("unknown_provider", BadInput, "Use \"google\", \"sandbox\" (in sandbox mode, or while `postern sandbox` runs), or a profile from providers.toml."),
+            Error::GoogleClientMissing => About::new("google_client_missing", NeedsPerson, "In Settings, type the client ID and secret of a Desktop OAuth client from Google Cloud Console, or import the JSON file it downloads. Until then Postern runs in sandbox mode."),
+            Error::ProviderConfig { .. } => About::new("provider_config", BadInput, "Correct providers.toml (every endpoint but the consent page must be https)."),
+            Error::PortInUse { port } => About::new("port_in_use", BadInput, format!("Close the program using port {port}, or set `redirect_port = 0` in settings so Postern picks a free port.")),
+            Error::BrowserLaunch { .. } => About::new("browser_launch", NeedsPerson, "Open the consent address shown by hand in a browser on this computer, then paste the address the browser was sent to."),
+            Error::AuthorizationDenied => About::new("access_denied", NeedsPerson, "Nothing was changed. Start again and press Allow when you are ready."),
+            Error::AuthorizationTimedOut { secs } => About::new("authorization_timeout", NeedsPerson, format!("Start again and finish the consent in the browser within {}.", match secs { 60 => "a minute".to_owned(), s if s % 60 == 0 => format!("{} minutes", s / 60), s => format!("{s} seconds") })),
+            Error::AuthorizationCancelled => About::new("authorization_cancelled", NeedsPerson, "Nothing was changed. Start again whenever you like."),
+            Error::AuthorizationRefused { .. } => About::new("authorization_refused", NeedsPerson, "Check the client ID in Settings (it must be a Desktop client) and try again."),
+            Error::AddressMismatch { .. } => About::new("address_mismatch", NeedsPerson, "Authorize again and choose the same account in the browser."),
+            Error::AuthorizationBusy => About::new("authorization_busy", BadInput, "Finish or cancel the authorization already open in the browser, then start again."),
+            Error::NoAuthorizationInProgress => About::new("no_authorization", BadInput, "Start the authorization first, then paste the address the browser was sent to."),
+            Error::RedirectInvalid { .. } => About::new("redirect_invalid", BadInput, "Copy the whole address from the browser's address bar after pressing Allow (it starts with http://127.0.0.1:) and paste it again."),
+            Error::InvalidGrant { cause, provider, .. } => About::new("invalid_grant", NeedsPerson, cause.fix())
+                .saying(cause.describe(provider)),
+            Error::InvalidClient { provider, .. } => About::new("invalid_client", NeedsPerson, format!("Check the client ID and secret in Settings (or providers.toml); they must be a desktop client registered at {provider}, and the client must not be deleted.")),
+            Error::TokenEndpoint { status, .. } => About::new("token_endpoint", if token_endpoint_transient(*status) { Transient } else { Refused }, "Try again in a minute; Postern retries by itself with backoff."),
+            Error::AudienceMismatch { .. } => About::new("audience_mismatch", NeedsPerson, "Do not use this token: it was made for another program. Revoke it and authorize again."),
+            Error::IdTokenInvalid { .. } => About::new("id_token_invalid", NeedsPerson, "Authorize again; if it keeps failing, the provider settings may point at the wrong server."),
+            Error::EmailUnverified { provider, .. } => About::new("email_unverified", NeedsPerson, format!("Verify the address at {provider} first (Postern sends as it, so it must be proven yours), then authorize again.")),
+            Error::IdentityMissing { .. } => About::new("identity_missing", NeedsPerson, "Authorize again and leave the email permission ticked; if it keeps failing, give the profile a userinfo_endpoint in providers.toml."),
+            Error::IssuerMismatch { .. } => About::new("issuer_mismatch", NeedsPerson, "Nothing was stored: the answer did not come from the provider Postern asked (a mix-up, or a wrong profile). Check the profile's issuer in providers.toml and authorize again."),
+            Error::AddressOtherProvider { .. } => About::new("address_other_provider", NeedsPerson, "One address belongs to one provider in Postern. Remove the account first (its grant is revoked), then add it with the other provider."),
+            Error::ScopeMissing { .. } => About::new("scope_missing", NeedsPerson, "Grant again and leave “Read, compose, send, and permanently delete all your email from Gmail” ticked; Postern needs it to send through SMTP."),
+            Error::Network { .. } => About::new("network", Transient, "Check the internet connection; Postern retries by itself."),
+            Error::Tls { profile: Some(name), .. } => About::new("tls", Refused, format!("If this server uses its own certificate authority, set extra_ca_pem to its PEM file in the \"{name}\" profile of providers.toml. Otherwise check the date and time of this computer and whether a proxy or antivirus intercepts TLS. Postern never sends over an unverified connection.")),
+            Error::Tls { .. } => About::new("tls", Refused, "Check the date and time of this computer and whether a proxy or antivirus intercepts TLS. Postern never sends over an unverified connection."),
+            Error::KeychainUnavailable { .. } => About::new("keychain_unavailable", Keychain, "Start or install the OS keychain (on Linux: GNOME Keyring or KeePassXC with Secret Service enabled) and try again. Postern never keeps secrets in a plain file."),
+            Error::KeychainLocked => About::new("keychain_locked", Keychain, "Unlock the login keychain (your desktop session usually does this at sign-in) and try again."),
+            Error::KeychainRejected { .. } => About::new("keychain_rejected", Keychain, "The keychain refused to store the secret; check that it is not full or read-only."),
+            Error::SecretTooLarge { .. } => About::new("secret_too_large", Keychain, "Nothing was stored. This provider's token is larger than the Windows keychain can hold; please report it."),
+            Error::SecretMissing { what, .. } if what == "client secret" => About::new("secret_missing", NeedsPerson, "Save the provider's client secret again (Settings, or `postern client NAME < secret`); it was removed from the keychain. Mail waits in the outbox."),
+            Error::SecretMissing { .. } => About::new("secret_missing", NeedsPerson, "Authorize the account again; its secrets were removed from the keychain. Mail waits in the outbox and goes out after."),
+            Error::Storage { .. } => About::new("storage", Internal, "Check that the data folder is writable and the disk is not full."),
+            Error::SmtpAuthRejected { .. } => About::new("smtp_auth_rejected", Refused, "Postern refreshes the token and tries once more by itself; if it still fails, authorize the account again."),
+            Error::SmtpQuota { .. } => About::new("smtp_quota", Refused, "The server's daily sending limit is reached. The message stays in the outbox: retry it from there after 24 hours."),
+            Error::SmtpTooLarge { .. } => About::new("smtp_too_large", Refused, "Remove or shrink attachments and send again."),
+            Error::SmtpTemporary { .. } => About::new("smtp_temporary", Transient, TRIED_AGAIN_SHORTLY),
+            Error::SmtpConnection { .. } => About::new("smtp_connection", Transient, TRIED_AGAIN_SHORTLY),
+            Error::SmtpRejected { .. } => About::new("smtp_rejected", Refused, "Check the recipients and the message, then retry from the outbox."),
+            Error::RevocationNotConfirmed { provider, access_page, .. } => About::new("revocation_not_confirmed", Transient, {
+                    let page = access_page.as_deref().map_or_else(
+                        || format!("in your account's security settings at {provider}"),
+                        |p| format!("at {p}"),
+                    );
+                    format!("Nothing is deleted until {provider} confirms: Postern keeps the tokens (unused) and retries by itself, or retry it now (Retry revocation in the window, `postern revoke` on the command line). To end access right now, remove Postern {page}.")
+                }),
+            Error::RevocationPending { .. } => About::new("revocation_pending", NeedsPerson, "Postern does not use a grant it was asked to revoke; it keeps retrying the revocation. Retry it now from the account's status, or remove access at the provider; mail waits in the outbox."),
+            Error::Internal { .. } => About::new("internal", Internal, "Please report this; the activity log has the details."),
+            Error::NotAnAddress { field, .. } => About::new("invalid_address", BadInput, format!("Correct the address in {field} (it should look like name@example.com); separate several addresses with commas.")),
+            Error::OutboxNotFound { .. } => About::new("outbox_not_found", BadInput, "Refresh the outbox list; the message may have been sent or discarded already."),
+            Error::OutboxWrongState { .. } => About::new("outbox_wrong_state", BadInput, "Only failed or waiting messages can be retried, and a message being sent cannot be discarded; wait a moment and look again."),
+            Error::SendTimedOut { .. } => About::new("send_timed_out", Transient, "Nothing is lost: Postern keeps trying in the background (see `postern outbox`)."),
+
+        }
+    }
+
     /// A stable short code for this kind.
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidAddress { .. } => "invalid_address",
-            Error::NoRecipients => "no_recipients",
-            Error::AttachmentTooLarge { .. } => "attachment_too_large",
-            Error::MessageTooLarge { .. } => "message_too_large",
-            Error::InvalidInput { .. } => "invalid_input",
-            Error::UnknownAccount { .. } => "unknown_account",
-            Error::UnknownProvider { .. } => "unknown_provider",
-            Error::GoogleClientMissing => "google_client_missing",
-            Error::ProviderConfig { .. } => "provider_config",
-            Error::PortInUse { .. } => "port_in_use",
-            Error::BrowserLaunch { .. } => "browser_launch",
-            Error::AuthorizationDenied => "access_denied",
-            Error::AuthorizationTimedOut { .. } => "authorization_timeout",
-            Error::AuthorizationCancelled => "authorization_cancelled",
-            Error::AuthorizationRefused { .. } => "authorization_refused",
-            Error::AddressMismatch { .. } => "address_mismatch",
-            Error::AuthorizationBusy => "authorization_busy",
-            Error::NoAuthorizationInProgress => "no_authorization",
-            Error::RedirectInvalid { .. } => "redirect_invalid",
-            Error::InvalidGrant { .. } => "invalid_grant",
-            Error::InvalidClient { .. } => "invalid_client",
-            Error::TokenEndpoint { .. } => "token_endpoint",
-            Error::AudienceMismatch { .. } => "audience_mismatch",
-            Error::IdTokenInvalid { .. } => "id_token_invalid",
-            Error::EmailUnverified { .. } => "email_unverified",
-            Error::IdentityMissing { .. } => "identity_missing",
-            Error::IssuerMismatch { .. } => "issuer_mismatch",
-            Error::AddressOtherProvider { .. } => "address_other_provider",
-            Error::ScopeMissing { .. } => "scope_missing",
-            Error::Network { .. } => "network",
-            Error::Tls { .. } => "tls",
-            Error::KeychainUnavailable { .. } => "keychain_unavailable",
-            Error::KeychainLocked => "keychain_locked",
-            Error::KeychainRejected { .. } => "keychain_rejected",
-            Error::SecretTooLarge { .. } => "secret_too_large",
-            Error::SecretMissing { .. } => "secret_missing",
-            Error::Storage { .. } => "storage",
-            Error::SmtpAuthRejected { .. } => "smtp_auth_rejected",
-            Error::SmtpQuota { .. } => "smtp_quota",
-            Error::SmtpTooLarge { .. } => "smtp_too_large",
-            Error::SmtpTemporary { .. } => "smtp_temporary",
-            Error::SmtpRejected { .. } => "smtp_rejected",
-            Error::SmtpConnection { .. } => "smtp_connection",
-            Error::RevocationNotConfirmed { .. } => "revocation_not_confirmed",
-            Error::RevocationPending { .. } => "revocation_pending",
-            Error::Internal { .. } => "internal",
-            Error::NotAnAddress { .. } => "invalid_address",
-            Error::OutboxNotFound { .. } => "outbox_not_found",
-            Error::OutboxWrongState { .. } => "outbox_wrong_state",
-            Error::SendTimedOut { .. } => "send_timed_out",
-        }
+        self.about().code
+    }
+
+    /// What kind of failure it is (see [`ErrorClass`]).
+    pub fn class(&self) -> ErrorClass {
+        self.about().class
     }
 
     /// Whether trying the same thing again later may work (network trouble, 5xx, 4xx SMTP).
     pub fn is_transient(&self) -> bool {
-        match self {
-            Error::Network { .. } | Error::SmtpTemporary { .. } | Error::SmtpConnection { .. } => {
-                true
-            }
-            Error::TokenEndpoint { status, .. } => {
-                *status >= 500 || *status == 429 || *status == 403
-            }
-            _ => false,
-        }
+        self.class() == ErrorClass::Transient
     }
 
     /// What to do about it, in plain words.
     pub fn fix(&self) -> String {
-        let s = match self {
-            Error::InvalidAddress { field, .. } => return format!("Correct the address in {field} (it should look like name@example.com)."),
-            Error::NoRecipients => "Add at least one address in To, Cc or Bcc.",
-            Error::AttachmentTooLarge { .. } | Error::MessageTooLarge { .. } => "Remove or shrink attachments (Gmail takes about 25 MB of attachments per message), or share large files by link.",
-            Error::InvalidInput { .. } => "Correct the value and try again.",
-            Error::UnknownAccount { .. } => "Add the account first (Accounts → Add Gmail account, or `postern authorize`).",
-            Error::UnknownProvider { .. } => "Use \"google\", \"sandbox\" (in sandbox mode, or while `postern sandbox` runs), or a profile from providers.toml.",
-            Error::GoogleClientMissing => "In Settings, type the client ID and secret of a Desktop OAuth client from Google Cloud Console, or import the JSON file it downloads. Until then Postern runs in sandbox mode.",
-            Error::ProviderConfig { .. } => "Correct providers.toml (every endpoint but the consent page must be https).",
-            Error::PortInUse { port } => return format!("Close the program using port {port}, or set `redirect_port = 0` in settings so Postern picks a free port."),
-            Error::BrowserLaunch { .. } => "Open the consent address shown by hand in a browser on this computer, then paste the address the browser was sent to.",
-            Error::AuthorizationDenied => "Nothing was changed. Start again and press Allow when you are ready.",
-            Error::AuthorizationTimedOut { secs } => return format!("Start again and finish the consent in the browser within {}.", match secs { 60 => "a minute".to_owned(), s if s % 60 == 0 => format!("{} minutes", s / 60), s => format!("{s} seconds") }),
-            Error::AuthorizationCancelled => "Nothing was changed. Start again whenever you like.",
-            Error::AuthorizationRefused { .. } => "Check the client ID in Settings (it must be a Desktop client) and try again.",
-            Error::AddressMismatch { .. } => "Authorize again and choose the same account in the browser.",
-            Error::AuthorizationBusy => "Finish or cancel the authorization already open in the browser, then start again.",
-            Error::NoAuthorizationInProgress => "Start the authorization first, then paste the address the browser was sent to.",
-            Error::RedirectInvalid { .. } => "Copy the whole address from the browser's address bar after pressing Allow (it starts with http://127.0.0.1:) and paste it again.",
-            Error::InvalidGrant { cause, .. } => cause.fix(),
-            Error::InvalidClient { provider, .. } => return format!("Check the client ID and secret in Settings (or providers.toml); they must be a desktop client registered at {provider}, and the client must not be deleted."),
-            Error::TokenEndpoint { .. } => "Try again in a minute; Postern retries by itself with backoff.",
-            Error::AudienceMismatch { .. } => "Do not use this token: it was made for another program. Revoke it and authorize again.",
-            Error::IdTokenInvalid { .. } => "Authorize again; if it keeps failing, the provider settings may point at the wrong server.",
-            Error::EmailUnverified { provider, .. } => return format!("Verify the address at {provider} first (Postern sends as it, so it must be proven yours), then authorize again."),
-            Error::IdentityMissing { .. } => "Authorize again and leave the email permission ticked; if it keeps failing, give the profile a userinfo_endpoint in providers.toml.",
-            Error::IssuerMismatch { .. } => "Nothing was stored: the answer did not come from the provider Postern asked (a mix-up, or a wrong profile). Check the profile's issuer in providers.toml and authorize again.",
-            Error::AddressOtherProvider { .. } => "One address belongs to one provider in Postern. Remove the account first (its grant is revoked), then add it with the other provider.",
-            Error::ScopeMissing { .. } => "Grant again and leave “Read, compose, send, and permanently delete all your email from Gmail” ticked; Postern needs it to send through SMTP.",
-            Error::Network { .. } => "Check the internet connection; Postern retries by itself.",
-            Error::Tls { profile: Some(name), .. } => return format!("If this server uses its own certificate authority, set extra_ca_pem to its PEM file in the \"{name}\" profile of providers.toml. Otherwise check the date and time of this computer and whether a proxy or antivirus intercepts TLS. Postern never sends over an unverified connection."),
-            Error::Tls { .. } => "Check the date and time of this computer and whether a proxy or antivirus intercepts TLS. Postern never sends over an unverified connection.",
-            Error::KeychainUnavailable { .. } => "Start or install the OS keychain (on Linux: GNOME Keyring or KeePassXC with Secret Service enabled) and try again. Postern never keeps secrets in a plain file.",
-            Error::KeychainLocked => "Unlock the login keychain (your desktop session usually does this at sign-in) and try again.",
-            Error::KeychainRejected { .. } => "The keychain refused to store the secret; check that it is not full or read-only.",
-            Error::SecretTooLarge { .. } => "Nothing was stored. This provider's token is larger than the Windows keychain can hold; please report it.",
-            Error::SecretMissing { what, .. } if what == "client secret" => "Save the provider's client secret again (Settings, or `postern client NAME < secret`); it was removed from the keychain. Mail waits in the outbox.",
-            Error::SecretMissing { .. } => "Authorize the account again; its secrets were removed from the keychain. Mail waits in the outbox and goes out after.",
-            Error::Storage { .. } => "Check that the data folder is writable and the disk is not full.",
-            Error::SmtpAuthRejected { .. } => "Postern refreshes the token and tries once more by itself; if it still fails, authorize the account again.",
-            Error::SmtpQuota { .. } => "The server's daily sending limit is reached. The message stays in the outbox: retry it from there after 24 hours.",
-            Error::SmtpTooLarge { .. } => "Remove or shrink attachments and send again.",
-            Error::SmtpTemporary { .. } | Error::SmtpConnection { .. } => "Nothing to do: the message stays in the outbox and Postern tries again shortly.",
-            Error::SmtpRejected { .. } => "Check the recipients and the message, then retry from the outbox.",
-            Error::RevocationNotConfirmed { provider, access_page, .. } => {
-                let page = access_page.as_deref().map_or_else(
-                    || format!("in your account's security settings at {provider}"),
-                    |p| format!("at {p}"),
-                );
-                return format!("Nothing is deleted until {provider} confirms: Postern keeps the tokens (unused) and retries by itself, or retry it now (Retry revocation in the window, `postern revoke` on the command line). To end access right now, remove Postern {page}.");
-            }
-            Error::RevocationPending { .. } => "Postern does not use a grant it was asked to revoke; it keeps retrying the revocation. Retry it now from the account's status, or remove access at the provider; mail waits in the outbox.",
-            Error::Internal { .. } => "Please report this; the activity log has the details.",
-            Error::NotAnAddress { field, .. } => return format!("Correct the address in {field} (it should look like name@example.com); separate several addresses with commas."),
-            Error::OutboxNotFound { .. } => "Refresh the outbox list; the message may have been sent or discarded already.",
-            Error::OutboxWrongState { .. } => "Only failed or waiting messages can be retried, and a message being sent cannot be discarded; wait a moment and look again.",
-            Error::SendTimedOut { .. } => "Nothing is lost: Postern keeps trying in the background (see `postern outbox`).",
-        };
-        s.to_string()
+        self.about().fix.into_owned()
     }
 
     /// Names the custom provider profile in a certificate error, whose `extra_ca_pem` may be
-    /// the fix; Google's own servers never need one.
-    pub fn in_profile(self, provider: &crate::provider::Provider) -> Error {
-        let custom = (provider.name != "google").then_some(provider.name.as_str());
-        self.in_named_profile(custom)
-    }
-
-    /// [`Error::in_profile`] by the custom profile's name (`None`: Google's, or none).
+    /// the fix (`None`: Google's, whose servers never need one, or none). `Error::in_profile`
+    /// (provider.rs) does it from a provider.
     pub fn in_named_profile(self, custom: Option<&str>) -> Error {
         match (self, custom) {
             (Error::Tls { host, why, .. }, Some(name)) => Error::Tls {
@@ -384,18 +398,15 @@ impl Error {
 
     /// The message and fix for a person, with a stable code.
     pub fn explain(&self) -> Explanation {
-        let message = match self {
-            Error::InvalidGrant {
-                cause, provider, ..
-            } => cause.describe(provider),
+        let about = self.about();
+        Explanation {
+            kind: about.code.to_owned(),
             // Server text inside (SMTP replies, token endpoint descriptions) is stored in the
             // outbox and the accounts table, so nothing token-shaped may pass.
-            other => crate::activity::redact(&capitalise(&other.to_string())),
-        };
-        Explanation {
-            kind: self.code().to_string(),
-            message,
-            fix: self.fix(),
+            message: about
+                .message
+                .unwrap_or_else(|| crate::redact::redact(&capitalise(&self.to_string()))),
+            fix: about.fix.into_owned(),
         }
     }
 }
@@ -415,79 +426,5 @@ impl Serialize for Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_error_explains_itself_with_a_fix() {
-        let e = Error::PortInUse { port: 8400 };
-        let x = e.explain();
-        assert_eq!(x.kind, "port_in_use");
-        assert_eq!(x.message, "Port 8400 on 127.0.0.1 is already in use.");
-        assert!(x.fix.contains("8400"));
-    }
-
-    #[test]
-    fn a_timeout_fix_names_the_time_actually_allowed() {
-        let fix = |secs| Error::AuthorizationTimedOut { secs }.explain().fix;
-        assert!(fix(300).ends_with("within 5 minutes."), "{}", fix(300));
-        assert!(fix(60).ends_with("within a minute."), "{}", fix(60));
-        assert!(fix(45).ends_with("within 45 seconds."), "{}", fix(45));
-    }
-
-    #[test]
-    fn invalid_grant_is_explained_by_its_cause() {
-        let e = Error::InvalidGrant {
-            cause: RevokedCause::TestingModeExpiry,
-            description: "Token has been expired or revoked.".into(),
-            provider: "Google (Gmail)".into(),
-        };
-        let x = e.explain();
-        assert!(x.message.contains("7 days"));
-        assert!(x.fix.contains("Publish"));
-    }
-
-    #[test]
-    fn a_certificate_error_at_a_custom_profile_names_its_extra_ca_pem() {
-        let tls = || Error::Tls {
-            host: "smtp.corp.test".into(),
-            why: "unknown issuer".into(),
-            profile: None,
-        };
-        let mut corp = crate::provider::google();
-        corp.name = "corp".into();
-        let fix = tls().in_profile(&corp).explain().fix;
-        assert!(
-            fix.contains("extra_ca_pem") && fix.contains("\"corp\""),
-            "{fix}"
-        );
-        let fix = tls().in_profile(&crate::provider::google()).explain().fix;
-        assert!(
-            !fix.contains("extra_ca_pem"),
-            "Google never needs one: {fix}"
-        );
-    }
-
-    #[test]
-    fn grant_words_name_the_provider_not_google() {
-        let x = Error::InvalidGrant {
-            cause: RevokedCause::Unknown,
-            description: "Token has been expired or revoked.".into(),
-            provider: "Corp mail".into(),
-        }
-        .explain();
-        assert!(
-            x.message.starts_with("Corp mail no longer accepts"),
-            "{}",
-            x.message
-        );
-        assert!(!x.message.contains("Google"), "{}", x.message);
-    }
-
-    #[test]
-    fn serialises_as_its_explanation() {
-        let v = serde_json::to_value(Error::AuthorizationDenied).unwrap();
-        assert_eq!(v["kind"], "access_denied");
-        assert!(v["fix"].as_str().unwrap().contains("Allow"));
-    }
-}
+#[path = "error_tests.rs"]
+mod tests;

@@ -17,6 +17,7 @@ pub mod notices;
 pub mod outbox;
 pub mod preferences;
 pub mod provider;
+pub mod redact;
 pub mod retention;
 pub mod secret;
 pub mod settings;

@@ -54,12 +54,12 @@ pub struct Notice {
 
 /// The notice, if any, for an account whose status went from `previous` to `current`.
 pub fn for_status(previous: &TokenStatus, current: &TokenStatus) -> Option<Notice> {
-    let became = |s: TokenState| previous.state != s && current.state == s;
-    if became(TokenState::Revoked) {
-        let cause = current.revoked_cause.as_deref().unwrap_or("");
+    let revoked = |s: &TokenState| matches!(s, TokenState::Revoked { .. });
+    let pending = |s: &TokenState| matches!(s, TokenState::RevocationPending { .. });
+    if let (TokenState::Revoked { cause }, false) = (&current.state, revoked(&previous.state)) {
         // The person pressed Revoke (or Revoke & reauthorize) themselves: nothing to tell.
         // (That cause's words name no provider.)
-        if cause == RevokedCause::RevokedByYou.describe("") {
+        if *cause == RevokedCause::RevokedByYou.describe("") {
             return None;
         }
         let cause = if cause.is_empty() {
@@ -80,7 +80,7 @@ pub fn for_status(previous: &TokenStatus, current: &TokenStatus) -> Option<Notic
             address: Some(current.address.clone()),
         });
     }
-    if became(TokenState::RevocationPending) {
+    if pending(&current.state) && !pending(&previous.state) {
         let (why, fix) = current
             .last_error
             .as_ref()

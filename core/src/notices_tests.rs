@@ -2,12 +2,25 @@ use super::*;
 use crate::error::Explanation;
 use crate::status::Account;
 
+/// A revoked state; [`status`] gives it the cause it is built with.
+fn revoked() -> TokenState {
+    TokenState::Revoked {
+        cause: String::new(),
+    }
+}
+
 /// The one place these tests build a status: every field but the three the rules read is empty.
 fn status(address: &str, state: TokenState, cause: Option<RevokedCause>) -> TokenStatus {
     TokenStatus {
         address: address.into(),
         provider: "google".into(),
-        state,
+        needs_person: state.needs_person(),
+        state: match (state, cause) {
+            (TokenState::Revoked { .. }, Some(c)) => TokenState::Revoked {
+                cause: c.describe("Google (Gmail)"),
+            },
+            (state, _) => state,
+        },
         headline: String::new(),
         expires_at: None,
         seconds_left: None,
@@ -23,9 +36,7 @@ fn status(address: &str, state: TokenState, cause: Option<RevokedCause>) -> Toke
         grant_seconds_left: None,
         grant_ending_soon: false,
         grant_note: None,
-        revocation_next_try: None,
         audience_ok: None,
-        revoked_cause: cause.map(|c| c.describe("Google (Gmail)")),
         last_error: cause.map(|c| Explanation {
             kind: "invalid_grant".into(),
             message: c.describe("Google (Gmail)"),
@@ -60,11 +71,7 @@ const PAT: &str = "pat@example.test";
 #[test]
 fn a_grant_removed_in_the_account_is_announced_with_its_cause_and_fix() {
     let before = status(PAT, TokenState::Valid, None);
-    let after = status(
-        PAT,
-        TokenState::Revoked,
-        Some(RevokedCause::RemovedInAccount),
-    );
+    let after = status(PAT, revoked(), Some(RevokedCause::RemovedInAccount));
     let n = for_status(&before, &after).expect("a notice");
     assert_eq!(n.kind, NoticeKind::Revoked);
     assert_eq!(n.address.as_deref(), Some(PAT));
@@ -81,11 +88,7 @@ fn a_grant_removed_in_the_account_is_announced_with_its_cause_and_fix() {
 #[test]
 fn the_testing_mode_expiry_says_how_to_stop_it() {
     let before = status(PAT, TokenState::Expiring, None);
-    let after = status(
-        PAT,
-        TokenState::Revoked,
-        Some(RevokedCause::TestingModeExpiry),
-    );
+    let after = status(PAT, revoked(), Some(RevokedCause::TestingModeExpiry));
     let n = for_status(&before, &after).unwrap();
     assert!(n.body.contains("7 days after consent"), "{}", n.body);
     assert!(n.body.contains("Publish app"), "{}", n.body);
@@ -94,7 +97,7 @@ fn the_testing_mode_expiry_says_how_to_stop_it() {
 #[test]
 fn the_persons_own_revoke_is_not_announced() {
     let before = status(PAT, TokenState::Valid, None);
-    let after = status(PAT, TokenState::Revoked, Some(RevokedCause::RevokedByYou));
+    let after = status(PAT, revoked(), Some(RevokedCause::RevokedByYou));
     assert_eq!(for_status(&before, &after), None);
 }
 
@@ -104,7 +107,7 @@ fn a_grant_that_stays_revoked_is_announced_once() {
     let valid = Event::Status(Box::new(status(PAT, TokenState::Valid, None)));
     let revoked = Event::Status(Box::new(status(
         PAT,
-        TokenState::Revoked,
+        revoked(),
         Some(RevokedCause::PasswordChanged),
     )));
     assert!(notices.observe(&valid).is_empty());
@@ -119,7 +122,7 @@ fn a_grant_already_revoked_at_start_is_not_announced_again() {
         address: PAT.into(),
         provider: "google".into(),
         added_at: "2026-01-01T00:00:00Z".into(),
-        status: status(PAT, TokenState::Revoked, Some(RevokedCause::Unknown)),
+        status: status(PAT, revoked(), Some(RevokedCause::Unknown)),
     }]);
     assert!(notices.observe(&list).is_empty());
 }
@@ -130,10 +133,10 @@ fn other_state_changes_are_not_announced() {
         (TokenState::Valid, TokenState::Expiring),
         (TokenState::Expiring, TokenState::Refreshing),
         (TokenState::Refreshing, TokenState::Valid),
-        (TokenState::Revoked, TokenState::Valid),
+        (revoked(), TokenState::Valid),
     ] {
         assert_eq!(
-            for_status(&status(PAT, a, None), &status(PAT, b, None)),
+            for_status(&status(PAT, a.clone(), None), &status(PAT, b.clone(), None)),
             None,
             "{a:?} -> {b:?}"
         );
@@ -212,7 +215,7 @@ fn a_retried_message_that_fails_again_is_announced_again() {
 #[test]
 fn a_revocation_left_pending_is_told_once_with_why_and_what_to_do() {
     let before = status(PAT, TokenState::Valid, None);
-    let mut pending = status(PAT, TokenState::RevocationPending, None);
+    let mut pending = status(PAT, TokenState::RevocationPending { next_try: None }, None);
     pending.last_error = Some(Explanation {
         kind: "revocation_not_confirmed".into(),
         message: "Google (Gmail) did not confirm the revocation: it could not be reached.".into(),

@@ -388,6 +388,15 @@ pub(crate) fn parse_google_client_json(json: &str) -> Result<ImportedClient> {
     })
 }
 
+impl Error {
+    /// Names the custom provider profile in a certificate error, whose `extra_ca_pem` may be
+    /// the fix; Google's own servers never need one.
+    pub fn in_profile(self, provider: &Provider) -> Error {
+        let custom = (provider.name != "google").then_some(provider.name.as_str());
+        self.in_named_profile(custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,9 +26,10 @@ pub fn refresh_margin(lifetime_secs: Option<i64>) -> i64 {
     }
 }
 
-/// The state of a grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
+/// The state of a grant, with what belongs to that state alone. In JSON it is flattened into
+/// [`TokenStatus`]: `"state": "revoked"` beside `"revokedCause"`, and so on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum TokenState {
     /// More than 5 minutes left.
     Valid,
@@ -39,7 +40,11 @@ pub enum TokenState {
     /// A refresh is in flight.
     Refreshing,
     /// The provider no longer accepts the grant, or the person revoked it.
-    Revoked,
+    Revoked {
+        /// Plain words for why the grant ended.
+        #[serde(rename = "revokedCause")]
+        cause: String,
+    },
     /// The Gmail scope was not granted.
     ScopeMissing,
     /// The last refresh failed for a reason that may pass.
@@ -48,35 +53,54 @@ pub enum TokenState {
     Unknown,
     /// The person asked to revoke and the provider has not confirmed yet; the grant is not
     /// used, and Postern retries the revocation.
-    RevocationPending,
+    RevocationPending {
+        /// When the revocation is tried again by itself (RFC 3339).
+        #[serde(rename = "revocationNextTry")]
+        next_try: Option<String>,
+    },
     /// The keychain lost a secret the grant needs (the refresh token or the client secret);
     /// nothing is retried until the person acts.
     SecretMissing,
 }
 
 impl TokenState {
-    /// Whether the person has to act (authorize, grant again, or see to a revocation).
-    pub fn needs_person(self) -> bool {
+    /// Whether the person has to act (authorize, grant again, or see to a revocation): the
+    /// tray's attention icon, and the panel's "Authorize again" without a question.
+    pub fn needs_person(&self) -> bool {
         matches!(
             self,
-            TokenState::Revoked
+            TokenState::Revoked { .. }
                 | TokenState::ScopeMissing
-                | TokenState::RevocationPending
+                | TokenState::RevocationPending { .. }
                 | TokenState::SecretMissing
         )
     }
 
-    /// Whether mail can go out with this grant now (possibly after a refresh).
-    pub fn can_send(self) -> bool {
+    /// Whether the grant is known to work, so that mail held for it goes out now (an expired
+    /// access token is refreshed first). Not while it is being refreshed, failing, or not yet
+    /// used: the status that follows says.
+    pub fn can_send(&self) -> bool {
         matches!(
             self,
-            TokenState::Valid
-                | TokenState::Expiring
-                | TokenState::Expired
-                | TokenState::Refreshing
-                | TokenState::Unknown
-                | TokenState::Error
+            TokenState::Valid | TokenState::Expiring | TokenState::Expired
         )
+    }
+
+    /// What core offers to do in this state, most useful first.
+    pub fn offers(&self) -> Vec<Action> {
+        use Action::*;
+        match self {
+            TokenState::Valid
+            | TokenState::Expiring
+            | TokenState::Expired
+            | TokenState::Unknown => vec![Refresh, Revoke, Reauthorize],
+            TokenState::Refreshing => vec![Revoke],
+            TokenState::Revoked { .. } => vec![Reauthorize],
+            TokenState::ScopeMissing => vec![GrantAgain, Revoke],
+            TokenState::Error => vec![Refresh, Reauthorize, Revoke],
+            TokenState::RevocationPending { .. } => vec![RetryRevoke, Forget],
+            TokenState::SecretMissing => vec![Reauthorize, Forget],
+        }
     }
 }
 
@@ -117,8 +141,11 @@ pub struct TokenStatus {
     pub address: String,
     /// The provider's name.
     pub provider: String,
-    /// The grant's state.
+    /// The grant's state, and what belongs to it alone.
+    #[serde(flatten)]
     pub state: TokenState,
+    /// Whether the person has to act ([`TokenState::needs_person`]).
+    pub needs_person: bool,
     /// Plain words: "Valid for 54 minutes".
     pub headline: String,
     /// When the access token expires (RFC 3339).
@@ -149,16 +176,30 @@ pub struct TokenStatus {
     pub grant_ending_soon: bool,
     /// Plain words on the grant's lifetime: its exact end, or what to check.
     pub grant_note: Option<String>,
-    /// When a pending revocation is tried again (RFC 3339).
-    pub revocation_next_try: Option<String>,
     /// Tokeninfo says the token was issued to our client.
     pub audience_ok: Option<bool>,
-    /// Plain words for why the grant ended.
-    pub revoked_cause: Option<String>,
     /// The last error, explained.
     pub last_error: Option<Explanation>,
     /// What core offers now.
     pub actions: Vec<Action>,
+}
+
+impl TokenStatus {
+    /// Why the grant ended, in plain words, when it is revoked.
+    pub fn revoked_cause(&self) -> Option<&str> {
+        match &self.state {
+            TokenState::Revoked { cause } => Some(cause),
+            _ => None,
+        }
+    }
+
+    /// When a pending revocation is tried again by itself (RFC 3339).
+    pub fn revocation_next_try(&self) -> Option<&str> {
+        match &self.state {
+            TokenState::RevocationPending { next_try } => next_try.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// docs/ipc.md `Account`.
@@ -231,7 +272,7 @@ pub(crate) fn compute(
         .refresh_token_issued_at
         .map(|t| (now - t).whole_seconds().max(0));
     let missing = sending_scopes_missing(needed, &rec.scopes_granted);
-    let (state, headline, actions) = match rec.standing {
+    let (state, headline) = match rec.standing {
         Standing::Revoked => {
             let cause = rec.revoked_cause.unwrap_or(RevokedCause::Unknown);
             let words = if cause == RevokedCause::RevokedByYou {
@@ -239,10 +280,13 @@ pub(crate) fn compute(
             } else {
                 format!("Revoked: {}", cause.describe(&provider.label))
             };
-            (TokenState::Revoked, words, vec![Action::Reauthorize])
+            let cause = cause.describe(&provider.label);
+            (TokenState::Revoked { cause }, words)
         }
         Standing::RevocationPending => (
-            TokenState::RevocationPending,
+            TokenState::RevocationPending {
+                next_try: rec.revocation_next_try.map(rfc3339),
+            },
             if rec.remove_after_revoke {
                 format!(
                     "Removal pending: {} has not confirmed the revocation",
@@ -254,7 +298,6 @@ pub(crate) fn compute(
                     provider.label
                 )
             },
-            vec![Action::RetryRevoke, Action::Forget],
         ),
         Standing::SecretMissing => (
             TokenState::SecretMissing,
@@ -264,17 +307,14 @@ pub(crate) fn compute(
                 .unwrap_or_else(|| {
                     "A secret of this grant is missing from the keychain".to_owned()
                 }),
-            vec![Action::Reauthorize, Action::Forget],
         ),
         _ if !missing.is_empty() || rec.standing == Standing::ScopeMissing => (
             TokenState::ScopeMissing,
             "Gmail access was not granted: sending is not possible".to_owned(),
-            vec![Action::GrantAgain, Action::Revoke],
         ),
         _ if refreshing => (
             TokenState::Refreshing,
             "Refreshing the access token…".to_owned(),
-            vec![Action::Revoke],
         ),
         Standing::Error => (
             TokenState::Error,
@@ -282,49 +322,35 @@ pub(crate) fn compute(
                 .as_ref()
                 .map(|e| format!("Refresh failed: {}", e.message))
                 .unwrap_or_else(|| "Refresh failed".to_owned()),
-            vec![Action::Refresh, Action::Reauthorize, Action::Revoke],
         ),
         _ => match seconds_left {
-            None => (
-                TokenState::Unknown,
-                "No access token yet".to_owned(),
-                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
-            ),
+            None => (TokenState::Unknown, "No access token yet".to_owned()),
             Some(0) => (
                 TokenState::Expired,
                 "Expired; Postern refreshes it when needed".to_owned(),
-                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
             ),
             Some(s) if s < margin => (
                 TokenState::Expiring,
                 format!("Expires in {}; a refresh is due", minutes(s)),
-                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
             ),
-            Some(s) => (
-                TokenState::Valid,
-                format!("Valid for {}", minutes(s)),
-                vec![Action::Refresh, Action::Revoke, Action::Reauthorize],
-            ),
+            Some(s) => (TokenState::Valid, format!("Valid for {}", minutes(s))),
         },
     };
     // A revoked grant grants nothing and its refresh token is gone: say so, not what it was.
-    let live = state != TokenState::Revoked;
+    let live = !matches!(state, TokenState::Revoked { .. });
     let end = grant_end(rec, provider).filter(|_| live);
     // A grant the person asked to revoke may live until its end, so the end is still stated;
     // but a warning that it ends soon, or advice to authorize again before it does, would
     // contradict what they asked for (the pending revocation says what to do instead).
-    let advise = live && state != TokenState::RevocationPending;
+    let advise = live && !matches!(state, TokenState::RevocationPending { .. });
     TokenStatus {
         address: rec.address.clone(),
         provider: rec.provider.clone(),
-        state,
+        needs_person: state.needs_person(),
+        actions: state.offers(),
         headline,
         expires_at: rec.access_expires_at.map(rfc3339),
-        seconds_left: if state == TokenState::Revoked {
-            None
-        } else {
-            seconds_left
-        },
+        seconds_left: seconds_left.filter(|_| live),
         scopes_granted: if live {
             rec.scopes_granted.clone()
         } else {
@@ -348,21 +374,9 @@ pub(crate) fn compute(
         } else {
             None
         },
-        revocation_next_try: rec
-            .revocation_next_try
-            .filter(|_| state == TokenState::RevocationPending)
-            .map(rfc3339),
         audience_ok: rec.audience_ok.filter(|_| live),
-        revoked_cause: match rec.standing {
-            Standing::Revoked => Some(
-                rec.revoked_cause
-                    .unwrap_or(RevokedCause::Unknown)
-                    .describe(&provider.label),
-            ),
-            _ => None,
-        },
         last_error: rec.last_error.clone(),
-        actions,
+        state,
     }
 }
 
@@ -416,176 +430,5 @@ fn grant_note(end: Option<&End>, provider: &Provider) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(now: OffsetDateTime) -> AccountRecord {
-        AccountRecord {
-            scopes_granted: vec!["openid".into(), USERINFO_EMAIL.into(), MAIL_SCOPE.into()],
-            refresh_token_issued_at: Some(now),
-            access_expires_at: Some(now + time::Duration::seconds(3599)),
-            audience_ok: Some(true),
-            access_lifetime_secs: Some(3599),
-            ..AccountRecord::new("a@b.test", "google", now)
-        }
-    }
-
-    fn needed() -> Provider {
-        crate::provider::google()
-    }
-
-    #[test]
-    fn a_fresh_token_is_valid_for_an_hour() {
-        let now = OffsetDateTime::now_utc();
-        let s = compute(&rec(now), &needed(), now, false);
-        assert_eq!(s.state, TokenState::Valid);
-        assert_eq!(s.headline, "Valid for 60 minutes");
-        assert!(
-            s.scopes_missing.is_empty(),
-            "email is granted through its alias"
-        );
-        let v = serde_json::to_value(&s).unwrap();
-        assert_eq!(v["state"], "valid");
-        assert_eq!(v["secondsLeft"], 3599);
-        assert_eq!(
-            v["actions"],
-            serde_json::json!(["refresh", "revoke", "reauthorize"])
-        );
-    }
-
-    #[test]
-    fn states_follow_time_scopes_and_standing() {
-        let now = OffsetDateTime::now_utc();
-        let later = |s: i64| now + time::Duration::seconds(s);
-        assert_eq!(
-            compute(&rec(now), &needed(), later(3400), false).state,
-            TokenState::Expiring
-        );
-        assert_eq!(
-            compute(&rec(now), &needed(), later(4000), false).state,
-            TokenState::Expired
-        );
-        assert_eq!(
-            compute(&rec(now), &needed(), now, true).state,
-            TokenState::Refreshing
-        );
-        let mut r = rec(now);
-        r.scopes_granted.retain(|s| s != MAIL_SCOPE);
-        let s = compute(&r, &needed(), now, false);
-        assert_eq!(s.state, TokenState::ScopeMissing);
-        assert_eq!(s.scopes_missing, vec![MAIL_SCOPE.to_owned()]);
-        assert_eq!(s.actions[0], Action::GrantAgain);
-        let mut r = rec(now);
-        r.standing = Standing::Revoked;
-        r.revoked_cause = Some(RevokedCause::TestingModeExpiry);
-        let s = compute(&r, &needed(), now, false);
-        assert_eq!(s.state, TokenState::Revoked);
-        assert!(s.revoked_cause.unwrap().contains("7 days"));
-        assert_eq!(s.actions, vec![Action::Reauthorize]);
-        assert!(s.scopes_granted.is_empty(), "a dead grant grants nothing");
-        assert!(s.scopes_missing.is_empty());
-        assert_eq!(s.refresh_token_age_secs, None, "its refresh token is gone");
-    }
-
-    #[test]
-    fn a_testing_client_shows_the_exact_end_and_warns_from_a_day_before() {
-        let now = OffsetDateTime::now_utc();
-        let mut p = needed();
-        p.publishing_status = PublishingStatus::Testing;
-        let s = compute(&rec(now), &p, now + time::Duration::days(5), false);
-        assert_eq!(s.grant_end, Some(GrantEnd::TestingMode));
-        assert_eq!(
-            s.grant_ends_at,
-            Some(rfc3339(now + time::Duration::days(7)))
-        );
-        assert_eq!(s.grant_seconds_left, Some(2 * 86_400));
-        assert!(!s.grant_ending_soon);
-        assert!(s.grant_note.unwrap().contains("Testing"));
-        let s = compute(
-            &rec(now),
-            &p,
-            now + time::Duration::hours(7 * 24 - 23),
-            false,
-        );
-        assert!(s.grant_ending_soon, "within 24 hours of the end");
-    }
-
-    #[test]
-    fn an_unknown_publishing_status_makes_no_testing_claim() {
-        let now = OffsetDateTime::now_utc();
-        let s = compute(&rec(now), &needed(), now + time::Duration::days(6), false);
-        assert_eq!(s.grant_end, None);
-        assert_eq!(s.grant_ends_at, None);
-        let note = s.grant_note.unwrap();
-        assert!(
-            note.contains("Set this client's publishing status"),
-            "{note}"
-        );
-        assert!(!note.contains("ends this grant"), "{note}");
-        let mut p = needed();
-        p.publishing_status = PublishingStatus::InProduction;
-        assert_eq!(compute(&rec(now), &p, now, false).grant_note, None);
-    }
-
-    #[test]
-    fn time_based_access_ends_exactly_when_the_provider_said() {
-        let now = OffsetDateTime::now_utc();
-        let mut r = rec(now);
-        r.grant_expires_at = Some(now + time::Duration::hours(1));
-        let s = compute(&r, &needed(), now, false);
-        assert_eq!(s.grant_end, Some(GrantEnd::TimeBasedAccess));
-        assert_eq!(s.grant_seconds_left, Some(3600));
-        assert!(s.grant_ending_soon);
-    }
-
-    #[test]
-    fn the_refresh_margin_is_half_a_short_lifetime() {
-        assert_eq!(refresh_margin(Some(3599)), 300);
-        assert_eq!(refresh_margin(Some(60)), 30);
-        assert_eq!(refresh_margin(None), 300);
-        let now = OffsetDateTime::now_utc();
-        let mut r = rec(now);
-        r.access_lifetime_secs = Some(60);
-        r.access_expires_at = Some(now + time::Duration::seconds(60));
-        let at = |s: i64| compute(&r, &needed(), now + time::Duration::seconds(s), false).state;
-        assert_eq!(at(20), TokenState::Valid, "40 s left of 60 is not yet due");
-        assert_eq!(at(31), TokenState::Expiring);
-    }
-
-    #[test]
-    fn a_pending_revocation_offers_retry_and_says_who_has_not_confirmed() {
-        let now = OffsetDateTime::now_utc();
-        let mut r = rec(now);
-        r.standing = Standing::RevocationPending;
-        let s = compute(&r, &needed(), now, false);
-        assert_eq!(s.state, TokenState::RevocationPending);
-        assert!(
-            s.headline.contains("Google (Gmail) has not confirmed"),
-            "{}",
-            s.headline
-        );
-        assert_eq!(s.actions, vec![Action::RetryRevoke, Action::Forget]);
-        assert!(s.state.needs_person() && !s.state.can_send());
-    }
-
-    #[test]
-    fn a_pending_revocation_states_the_end_without_warning_or_advice_about_it() {
-        let now = OffsetDateTime::now_utc();
-        let mut r = rec(now);
-        r.grant_expires_at = Some(now + time::Duration::hours(1));
-        let s = compute(&r, &needed(), now, false);
-        assert!(
-            s.grant_ending_soon && s.grant_note.is_some(),
-            "a live grant"
-        );
-        r.standing = Standing::RevocationPending;
-        let s = compute(&r, &needed(), now, false);
-        assert_eq!(s.grant_end, Some(GrantEnd::TimeBasedAccess));
-        assert_eq!(s.grant_seconds_left, Some(3600), "it may live until then");
-        assert!(
-            !s.grant_ending_soon,
-            "no warning about an end that was asked for"
-        );
-        assert_eq!(s.grant_note, None, "no advice to authorize again");
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

@@ -78,7 +78,7 @@ async fn revoke_authenticates_the_client_and_really_ends_the_grant() {
     let account = h.authorize_as("wes@sandbox.test").await;
     assert_eq!(h.sandbox.live_grants(&account.address), 1);
     let s = h.app.revoke(&account.address).await.expect("confirmed");
-    assert_eq!(s.state, TokenState::Revoked);
+    assert!(matches!(s.state, TokenState::Revoked { .. }));
     assert_eq!(s.headline, "Revoked by you");
     assert_eq!(h.sandbox.live_grants(&account.address), 0);
     assert_eq!(h.sandbox.count("revoke_unauthenticated"), 0);
@@ -132,16 +132,19 @@ async fn a_revocation_the_provider_refuses_is_pending_and_keeps_the_tokens() {
         "still live at the provider"
     );
     let s = h.app.status(&account.address).await.unwrap();
-    assert_eq!(s.state, TokenState::RevocationPending, "{s:?}");
+    assert!(
+        matches!(s.state, TokenState::RevocationPending { .. }),
+        "{s:?}"
+    );
     assert!(s.headline.contains("Revocation pending"), "{}", s.headline);
     assert_eq!(s.actions, vec![Action::RetryRevoke, Action::Forget]);
-    let why = s.last_error.unwrap();
+    let why = s.last_error.clone().unwrap();
     assert!(
         why.message.contains("client credentials"),
         "{}",
         why.message
     );
-    assert!(s.revocation_next_try.is_some());
+    assert!(s.revocation_next_try().is_some());
     assert!(
         has_refresh_token(&h, &account.address),
         "kept until confirmed"
@@ -164,19 +167,19 @@ async fn revoke_while_offline_is_pending_and_completes_when_the_provider_is_back
     let fix = err.explain().fix;
     assert!(fix.contains("retries by itself"), "{fix}");
     let s = h.app.status(&account.address).await.unwrap();
-    assert_eq!(s.state, TokenState::RevocationPending);
+    assert!(matches!(s.state, TokenState::RevocationPending { .. }));
     assert!(has_refresh_token(&h, &account.address));
     // Not yet due: the background work leaves it alone.
     h.app.retry_due_revocations().await;
-    assert_eq!(
+    assert!(matches!(
         h.app.status(&account.address).await.unwrap().state,
-        TokenState::RevocationPending
-    );
+        TokenState::RevocationPending { .. }
+    ));
     h.sandbox.fault_revoke_unreachable(false);
     h.advance(Duration::from_secs(61));
     h.app.retry_due_revocations().await;
     let s = h.app.status(&account.address).await.unwrap();
-    assert_eq!(s.state, TokenState::Revoked, "{s:?}");
+    assert!(matches!(s.state, TokenState::Revoked { .. }), "{s:?}");
     assert_eq!(h.sandbox.live_grants(&account.address), 0);
     assert!(!has_refresh_token(&h, &account.address));
     let log = h.app.activity(10).await.unwrap();
@@ -215,7 +218,7 @@ async fn removing_an_account_offline_waits_for_the_confirmation() {
         .revoke(&account.address)
         .await
         .expect("confirmed once the provider is back");
-    assert_eq!(s.state, TokenState::Revoked);
+    assert!(matches!(s.state, TokenState::Revoked { .. }));
     assert!(h.app.accounts().await.unwrap().is_empty());
     assert_eq!(h.sandbox.live_grants(&account.address), 0);
     h.finish().await;
@@ -372,7 +375,7 @@ async fn revoke_with_the_secret_in_the_body_is_confirmed_and_ends_the_grant() {
     h.remember_landing(&launcher);
     assert_eq!(h.sandbox.live_grants(&account.address), 1);
     let s = h.app.revoke(&account.address).await.expect("confirmed");
-    assert_eq!(s.state, TokenState::Revoked);
+    assert!(matches!(s.state, TokenState::Revoked { .. }), "{s:?}");
     assert_eq!(h.sandbox.live_grants(&account.address), 0);
     assert_eq!(h.sandbox.count("revoke_unauthenticated"), 0);
     assert!(!has_refresh_token(&h, &account.address));

@@ -24,12 +24,13 @@ Exit codes:
   1  unexpected error (storage, internal)
   2  bad usage or bad input (an address, a file, a setting); nothing was sent or changed
   3  the account needs you: unknown, revoked, a scope missing, consent declined, a secret
-     gone from the keychain, a revocation pending (a message being sent waits in the
-     outbox and goes out after `postern authorize`)
+     gone from the keychain, a revocation pending, no Google client set up yet (a message
+     being sent waits in the outbox and goes out after `postern authorize`)
   4  the OS keychain is locked or missing
   5  temporary failure (network, server busy, a revocation the provider has not confirmed
      yet); a message is kept and retried, a revocation is retried
-  6  the server refused (the message, the sign-in, the sending quota, a certificate)";
+  6  the server refused (the message, the sign-in, the sending quota, a certificate, a
+     token request)";
 
 #[derive(Parser)]
 #[command(

@@ -1,6 +1,7 @@
 //! Exit codes of the command line (documented in `cli::EXIT_CODES` and the README), and the
 //! one way errors are printed: core's plain explanation and its fix, on standard error.
 
+use postern_core::error::ErrorClass;
 use postern_core::Error;
 
 /// Prints the error the way the window shows it and returns its exit code.
@@ -27,50 +28,16 @@ pub fn words(error: &Error) -> (String, String) {
     (e.message, e.fix)
 }
 
-/// The exit code for an error, by kind.
+/// The exit code for an error, by its class: every class has its code, so a new kind of
+/// error gets the code of the class core gives it.
 pub fn code(error: &Error) -> i32 {
-    match error.code() {
-        "invalid_address"
-        | "no_recipients"
-        | "attachment_too_large"
-        | "message_too_large"
-        | "invalid_input"
-        | "unknown_provider"
-        | "provider_config"
-        | "google_client_missing"
-        | "port_in_use"
-        | "outbox_not_found"
-        | "outbox_wrong_state"
-        | "no_authorization"
-        | "redirect_invalid"
-        | "authorization_busy" => 2,
-        "unknown_account"
-        | "invalid_grant"
-        | "scope_missing"
-        | "secret_missing"
-        | "access_denied"
-        | "authorization_timeout"
-        | "authorization_cancelled"
-        | "authorization_refused"
-        | "address_mismatch"
-        | "audience_mismatch"
-        | "id_token_invalid"
-        | "identity_missing"
-        | "email_unverified"
-        | "issuer_mismatch"
-        | "address_other_provider"
-        | "revocation_pending"
-        | "invalid_client"
-        | "browser_launch" => 3,
-        "keychain_unavailable" | "keychain_locked" | "keychain_rejected" | "secret_too_large" => 4,
-        "network"
-        | "token_endpoint"
-        | "smtp_temporary"
-        | "smtp_connection"
-        | "send_timed_out"
-        | "revocation_not_confirmed" => 5,
-        "smtp_auth_rejected" | "smtp_quota" | "smtp_too_large" | "smtp_rejected" | "tls" => 6,
-        _ => 1,
+    match error.class() {
+        ErrorClass::Internal => 1,
+        ErrorClass::BadInput => 2,
+        ErrorClass::NeedsPerson => 3,
+        ErrorClass::Keychain => 4,
+        ErrorClass::Transient => 5,
+        ErrorClass::Refused => 6,
     }
 }
 
@@ -112,6 +79,24 @@ mod tests {
         assert_eq!(code(&sent), 2);
         assert_eq!(code(&Error::SendTimedOut { id: 1, secs: 120 }), 5);
         assert_eq!(code(&Error::NoAuthorizationInProgress), 2);
+    }
+
+    #[test]
+    fn the_code_follows_the_class_core_gives_the_error() {
+        let bad_grant = Error::InvalidGrant {
+            cause: postern_core::RevokedCause::Unknown,
+            description: String::new(),
+            provider: "Google (Gmail)".into(),
+        };
+        assert_eq!(code(&bad_grant), 3);
+        assert_eq!(code(&Error::GoogleClientMissing), 3, "mail waits for it");
+        let refused = Error::TokenEndpoint {
+            status: 400,
+            error: "invalid_request".into(),
+            description: String::new(),
+        };
+        assert_eq!(code(&refused), 6);
+        assert_eq!(code(&Error::Storage { why: "full".into() }), 1);
     }
 
     #[test]

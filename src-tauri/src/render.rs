@@ -85,10 +85,10 @@ fn print_status(s: &TokenStatus) {
     if let Some(note) = &s.grant_note {
         println!("  note: {note}");
     }
-    if let Some(at) = &s.revocation_next_try {
+    if let Some(at) = s.revocation_next_try() {
         println!("  revocation retried {}", short_time(at));
     }
-    if let Some(cause) = &s.revoked_cause {
+    if let Some(cause) = s.revoked_cause() {
         println!("  why: {cause}");
     }
     if let Some(e) = &s.last_error {

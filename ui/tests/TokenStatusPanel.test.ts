@@ -146,6 +146,24 @@ describe("TokenStatusPanel", () => {
   });
 });
 
+describe("TokenStatusPanel, who must act", () => {
+  it("asks before reauthorizing an expired grant, which core revokes first", () => {
+    render(TokenStatusPanel, { status: status({ state: "expired", headline: "Expired; Postern refreshes it when needed" }) });
+    expect(actionButtons()).toEqual(["Refresh now", "Revoke", "Revoke & reauthorize"]);
+  });
+
+  it("offers Authorize again without a question once core says the person must act", async () => {
+    render(TokenStatusPanel, {
+      status: status({ state: "secret_missing", needsPerson: true, actions: ["reauthorize", "forget"] }),
+    });
+    expect(actionButtons()).toEqual(["Authorize again", "Forget here"]);
+    invokeMock.mockResolvedValue(account());
+    await userEvent.click(screen.getByRole("button", { name: "Authorize again" }));
+    expect(screen.queryByRole("group")).toBeNull();
+    expect(invokeMock).toHaveBeenCalledWith("reauthorize", { address: "ada@example.com" });
+  });
+});
+
 describe("TokenStatusPanel, revocation pending", () => {
   const google = { name: "google", label: "Google (Gmail)", publishingStatus: "in_production" as const };
 

@@ -1,5 +1,5 @@
 // Sample values shaped exactly as docs/ipc.md says core sends them.
-import type { Account, Activity, AppInfo, OutboxItem, TokenStatus } from "../src/lib/api";
+import type { Account, Activity, AppInfo, OutboxItem, TokenState, TokenStatus } from "../src/lib/api";
 
 export const MAIL = "https://mail.google.com/";
 export const EMAIL = "email";
@@ -16,11 +16,24 @@ export function info(overrides: Partial<AppInfo> = {}): AppInfo {
   };
 }
 
-export function status(overrides: Partial<TokenStatus> = {}): TokenStatus {
+/** Any field of a status, with the state's own fields (`revokedCause`, `revocationNextTry`). */
+export type StatusFields = Partial<Omit<TokenStatus, "state">> & {
+  state?: TokenState;
+  revokedCause?: string;
+  revocationNextTry?: string | null;
+};
+
+/** A status whose state is `S`, with that state's own fields. */
+export type StatusIn<S extends TokenState> = Extract<TokenStatus, { state: S }>;
+
+export function status(overrides: StatusFields = {}): TokenStatus {
+  const state = overrides.state ?? "valid";
+  const needsPerson = ["revoked", "scope_missing", "revocation_pending", "secret_missing"].includes(state);
   return {
     address: "ada@example.com",
     provider: "sandbox",
     state: "valid",
+    needsPerson,
     headline: "Valid for 54 minutes",
     expiresAt: new Date(Date.now() + 54 * 60_000).toISOString(),
     secondsLeft: 54 * 60,
@@ -36,16 +49,14 @@ export function status(overrides: Partial<TokenStatus> = {}): TokenStatus {
     grantSecondsLeft: null,
     grantEndingSoon: false,
     grantNote: null,
-    revocationNextTry: null,
     audienceOk: true,
-    revokedCause: null,
     lastError: null,
     actions: ["refresh", "revoke", "reauthorize"],
     ...overrides,
-  };
+  } as TokenStatus;
 }
 
-export function revokedStatus(overrides: Partial<TokenStatus> = {}): TokenStatus {
+export function revokedStatus(overrides: StatusFields = {}): StatusIn<"revoked"> {
   return status({
     address: "grace@example.com",
     state: "revoked",
@@ -61,11 +72,11 @@ export function revokedStatus(overrides: Partial<TokenStatus> = {}): TokenStatus
     },
     actions: ["reauthorize"],
     ...overrides,
-  });
+  }) as StatusIn<"revoked">;
 }
 
 /** Core's status while a revocation waits for the provider (the fix names its access page). */
-export function pendingStatus(overrides: Partial<TokenStatus> = {}): TokenStatus {
+export function pendingStatus(overrides: StatusFields = {}): StatusIn<"revocation_pending"> {
   return status({
     address: "lin@example.com",
     provider: "google",
@@ -80,11 +91,11 @@ export function pendingStatus(overrides: Partial<TokenStatus> = {}): TokenStatus
     },
     actions: ["retry_revoke", "forget"],
     ...overrides,
-  });
+  }) as StatusIn<"revocation_pending">;
 }
 
 /** A Testing-mode grant with `secondsLeft` until Google ends it (7 days after consent). */
-export function testingStatus(secondsLeft: number, overrides: Partial<TokenStatus> = {}): TokenStatus {
+export function testingStatus(secondsLeft: number, overrides: StatusFields = {}): TokenStatus {
   const endsAt = new Date(Date.now() + secondsLeft * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   return status({
     provider: "google",

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::mail::{self, Draft, SmtpEndpoint};
 use crate::outbox::{Outbox, OutboxHooks, OutboxItem, SendTarget};
 use crate::provider::Provider;
-use crate::status::{TokenState, TokenStatus};
+use crate::status::TokenStatus;
 
 /// Where a provider's SMTP server is, for the mailer.
 pub(crate) fn target_of(p: &Provider) -> SendTarget {
@@ -138,7 +138,7 @@ impl Courier {
             .filter(|a| account.is_none_or(|want| a.eq_ignore_ascii_case(want)))
         {
             if let Ok(status) = (self.status)(address) {
-                if grant_works(status.state) {
+                if status.state.can_send() {
                     self.requeue_waiting(address);
                 }
             }
@@ -191,7 +191,7 @@ impl Courier {
     /// An account's status changed (a reauthorization here): its waiting mail goes back in
     /// the queue when the grant works.
     pub(crate) fn status_changed(&self, status: &TokenStatus) {
-        if grant_works(status.state) {
+        if status.state.can_send() {
             self.requeue_waiting(&status.address);
         }
     }
@@ -211,18 +211,10 @@ impl Courier {
         };
         for address in accounts {
             if let Ok(status) = (self.status)(&address) {
-                if grant_works(status.state) {
+                if status.state.can_send() {
                     self.requeue_waiting(&address);
                 }
             }
         }
     }
-}
-
-/// Token states in which the grant works (a refresh, if needed, will succeed).
-fn grant_works(state: TokenState) -> bool {
-    matches!(
-        state,
-        TokenState::Valid | TokenState::Expiring | TokenState::Expired
-    )
 }

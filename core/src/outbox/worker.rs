@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorClass, Result};
 use crate::mail::{Accepted, Mailer, SmtpEndpoint};
 use crate::outbox::backoff::Backoff;
 use crate::outbox::hooks::{OutboxHooks, SendTarget};
@@ -18,24 +18,6 @@ use crate::store::Store;
 
 /// How many messages are carried at once (and the size of each account's connection pool).
 pub(crate) const PARALLEL: usize = 4;
-
-/// Errors after which a message waits for the account to be authorized again.
-fn needs_authorization(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::InvalidGrant { .. }
-            | Error::SecretMissing { .. }
-            | Error::ScopeMissing { .. }
-            | Error::InvalidClient { .. }
-            | Error::GoogleClientMissing
-            | Error::RevocationPending { .. }
-    )
-}
-
-/// Errors that may pass by themselves: network, 4xx, a busy token endpoint, a locked keychain.
-fn passes(e: &Error) -> bool {
-    e.is_transient() || matches!(e, Error::KeychainLocked | Error::KeychainUnavailable { .. })
-}
 
 /// Carries one message at a time through an account's pooled connection, and tells whoever
 /// listens of every change.
@@ -116,9 +98,12 @@ impl Carrier {
         e: &Error,
     ) -> Result<OutboxItem> {
         let why = e.explain();
-        let (state, next, words) = if needs_authorization(e) {
+        // The error's class decides: the person must act (the message waits for them), it may
+        // pass (tried again with backoff), or it is final.
+        let class = e.class();
+        let (state, next, words) = if class == ErrorClass::NeedsPerson {
             (OutboxState::Waiting, None, "waits for authorization")
-        } else if passes(e) && env.attempts < self.backoff.max_attempts {
+        } else if class.passes_by_itself() && env.attempts < self.backoff.max_attempts {
             let delay = self.backoff.delay(env.attempts);
             let next = now_unix() + delay.as_secs().max(1) as i64;
             (OutboxState::Queued, Some(next), "will be retried")

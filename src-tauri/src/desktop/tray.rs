@@ -158,25 +158,30 @@ pub fn on_main_closing(handle: &AppHandle) {
 }
 
 /// Words for a state in the menu ("needs you" exactly where core says the person must act).
-fn state_words(state: TokenState) -> &'static str {
-    match state {
+fn state_words(state: &TokenState) -> String {
+    let words = match state {
         TokenState::Valid => "valid",
         TokenState::Expiring => "expiring soon",
         TokenState::Expired => "expired (refreshes on next use)",
         TokenState::Refreshing => "refreshing",
-        TokenState::Revoked => "revoked — needs you",
-        TokenState::ScopeMissing => "Gmail access missing — needs you",
+        TokenState::Revoked { .. } => "revoked",
+        TokenState::ScopeMissing => "Gmail access missing",
         TokenState::Error => "refresh failing, retried",
         TokenState::Unknown => "not checked yet",
-        TokenState::RevocationPending => "revocation pending — needs you",
-        TokenState::SecretMissing => "secret missing from the keychain — needs you",
+        TokenState::RevocationPending { .. } => "revocation pending",
+        TokenState::SecretMissing => "secret missing from the keychain",
+    };
+    if state.needs_person() {
+        format!("{words} — needs you")
+    } else {
+        words.to_owned()
     }
 }
 
 fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Result<Menu<Wry>> {
     let mut rows: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     for (address, row) in accounts {
-        let label = format!("{address}: {}", state_words(row.state));
+        let label = format!("{address}: {}", state_words(&row.state));
         let headline = MenuItem::with_id(
             handle,
             format!("state:{address}"),
@@ -262,7 +267,7 @@ fn revoke_and_reauthorize(handle: &AppHandle, address: String) {
 
 fn row(s: &TokenStatus) -> Row {
     Row {
-        state: s.state,
+        state: s.state.clone(),
         headline: s.headline.clone(),
     }
 }

@@ -24,6 +24,11 @@ import {
 export type * from "./bindings";
 export { EVENTS };
 
+/** A token state's name ("valid", "revoked", …); what belongs to a state alone (a revoked
+ * grant's `revokedCause`, a pending revocation's `revocationNextTry`) is read after checking
+ * `state`. */
+export type TokenState = TokenStatus["state"];
+
 /** Turns whatever a command rejected with into an ErrorView, so nothing raw reaches the screen. */
 export function toErrorView(err: unknown): ErrorView {
   if (err && typeof err === "object") {

@@ -3,7 +3,6 @@ import type { ErrorView } from "./ErrorView";
 import type { GrantEnd } from "./GrantEnd";
 import type { PublishingStatus } from "./PublishingStatus";
 import type { TokenAction } from "./TokenAction";
-import type { TokenState } from "./TokenState";
 
 /**
  * The status of one account's grant (docs/ipc.md `TokenStatus`).
@@ -18,9 +17,9 @@ address: string,
  */
 provider: string, 
 /**
- * The grant's state.
+ * Whether the person has to act ([`TokenState::needs_person`]).
  */
-state: TokenState, 
+needsPerson: boolean, 
 /**
  * Plain words: "Valid for 54 minutes".
  */
@@ -82,17 +81,9 @@ grantEndingSoon: boolean,
  */
 grantNote: string | null, 
 /**
- * When a pending revocation is tried again (RFC 3339).
- */
-revocationNextTry: string | null, 
-/**
  * Tokeninfo says the token was issued to our client.
  */
 audienceOk: boolean | null, 
-/**
- * Plain words for why the grant ended.
- */
-revokedCause: string | null, 
 /**
  * The last error, explained.
  */
@@ -100,4 +91,12 @@ lastError: ErrorView | null,
 /**
  * What core offers now.
  */
-actions: Array<TokenAction>, };
+actions: Array<TokenAction>, } & ({ "state": "valid" } | { "state": "expiring" } | { "state": "expired" } | { "state": "refreshing" } | { "state": "revoked", 
+/**
+ * Plain words for why the grant ended.
+ */
+revokedCause: string, } | { "state": "scope_missing" } | { "state": "error" } | { "state": "unknown" } | { "state": "revocation_pending", 
+/**
+ * When the revocation is tried again by itself (RFC 3339).
+ */
+revocationNextTry: string | null, } | { "state": "secret_missing" });

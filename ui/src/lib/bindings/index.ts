@@ -16,7 +16,6 @@ export type { Preferences } from "./Preferences";
 export type { Provider } from "./Provider";
 export type { PublishingStatus } from "./PublishingStatus";
 export type { TokenAction } from "./TokenAction";
-export type { TokenState } from "./TokenState";
 export type { TokenStatus } from "./TokenStatus";
 export * from "./commands";
 export * from "./events";
