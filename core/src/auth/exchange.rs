@@ -373,4 +373,42 @@ mod tests {
         assert_eq!(lifetime("3599"), 3599);
         assert_eq!(lifetime("\"3599\""), 3599);
     }
+
+    #[test]
+    fn googles_extra_fields_and_a_missing_token_type_are_read() {
+        let body = r#"{"access_token":"ya29.a","expires_in":3599,"refresh_token":"1//r",
+            "scope":"openid https://mail.google.com/","id_token":"h.p.s",
+            "refresh_token_expires_in":"604799"}"#;
+        let t = parse_answer(200, body, "Google (Gmail)").unwrap();
+        assert_eq!(t.access_token.expose(), "ya29.a");
+        assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("1//r"));
+        assert_eq!(t.scope.as_deref(), Some("openid https://mail.google.com/"));
+        assert_eq!(t.id_token.as_ref().map(Secret::expose), Some("h.p.s"));
+        assert_eq!(t.refresh_token_expires_in, Some(604_799));
+        let none = parse_answer(
+            200,
+            r#"{"access_token":"a","refresh_token_expires_in":-5,"id_token":""}"#,
+            "G",
+        )
+        .unwrap();
+        assert_eq!(none.refresh_token_expires_in, None);
+        assert!(none.id_token.is_none() && none.refresh_token.is_none());
+    }
+
+    #[test]
+    fn a_refused_200_never_quotes_the_tokens_it_held() {
+        let secret = format!("1//0g{}", "AbCdEfGhIjKlMnOp");
+        for body in [
+            format!(r#"{{"access_token":5,"refresh_token":"{secret}"}}"#),
+            format!(r#"{{"access_token":"","refresh_token":"{secret}"}}"#),
+            format!(r#"{{"refresh_token":"{secret}""#),
+        ] {
+            let e = parse_error(200, &body, "Google (Gmail)");
+            assert_eq!(e.code(), "token_endpoint");
+            let text = format!("{e} {e:?} {:?}", e.explain());
+            assert!(!text.contains(&secret), "{text}");
+        }
+        let answer = parse_answer(200, &format!(r#"{{"access_token":"{secret}"}}"#), "G").unwrap();
+        assert!(!format!("{answer:?}").contains(&secret));
+    }
 }

@@ -1,8 +1,9 @@
 //! Checks after the exchange (docs/google.md, "Tokeninfo and UserInfo" and "The id_token"):
 //! the id_token's claims (iss, aud is our client, not expired) name the address; tokeninfo
 //! cross-checks that the access token was issued to our client (aud/azp) and for which
-//! scopes. These are Google's and OpenID's specifics, kept here on top of the oauth2 crate,
-//! which knows neither.
+//! scopes. These are Google's and OpenID's, not OAuth 2.0's (tokeninfo is not RFC 7662
+//! introspection), so they sit here beside the oauth2 crate, as plain requests on the
+//! profile's reqwest client.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
