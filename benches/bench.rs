@@ -19,8 +19,6 @@
 //! Runs against `postern sandbox` (a child process) inside `scripts/with-desktop`, with its own
 //! folders and keyring service, after one real authorization in headless Chromium.
 
-#[path = "../tests/common/browser.rs"]
-mod browser;
 #[path = "../tests/common/msmtp.rs"]
 mod msmtp;
 
@@ -29,11 +27,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use browser::{Browser, Consent};
 use msmtp::Msmtp;
 use postern_core::auth::flow::Launcher;
 use postern_core::settings::Settings;
 use postern_core::{App, Draft};
+use postern_testkit::{Browser, Plan as Consent};
 
 const MESSAGES: usize = 200;
 const TOKEN_CALLS: usize = 40;

@@ -17,10 +17,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::browser::Consent;
 use common::cli_sandbox::{assert_no_file_contains, text, Profile, Sandbox};
 use common::msmtp::Msmtp;
 use common::*;
+use postern_testkit::Plan as Consent;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn authorize_token_send_and_revoke_against_a_google_like_provider() {

@@ -8,9 +8,9 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::browser::Consent;
 use common::cli_sandbox::{text, Sandbox as CliWorld};
 use common::Group;
+use postern_testkit::Plan as Consent;
 
 /// The outbox as `postern outbox --json` prints it.
 fn outbox(world: &CliWorld) -> serde_json::Value {

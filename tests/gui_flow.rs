@@ -7,12 +7,10 @@
 mod common;
 #[path = "gui_flow/journey.rs"]
 mod journey;
-#[path = "gui_flow/leaks.rs"]
-mod leaks;
 
-use common::browser::Consent;
 use fantoccini::Locator;
 use journey::{Journey, MAIL_SCOPE};
+use postern_testkit::Plan as Consent;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_person_adds_an_account_sends_mail_revokes_and_authorizes_again() {

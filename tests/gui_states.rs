@@ -8,13 +8,11 @@
 mod common;
 #[path = "gui_flow/journey.rs"]
 mod journey;
-#[path = "gui_flow/leaks.rs"]
-mod leaks;
 
 use std::time::Duration;
 
-use common::browser::Consent;
 use journey::Journey;
+use postern_testkit::Plan as Consent;
 use time::OffsetDateTime;
 
 /// Seven days, Google's (and the sandbox's) life of a grant made while the client is Testing.
@@ -101,7 +99,7 @@ async fn the_panel_shows_a_testing_countdown_a_time_based_end_and_a_pending_revo
     let dana = "dana@example.com";
     let url = j.start_adding(dana).await;
     let one_day = Consent {
-        access_duration: Some("86400".into()),
+        access_duration: Some("86400"),
         ..Consent::allow(dana)
     };
     let before = now();

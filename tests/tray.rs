@@ -7,8 +7,6 @@
 mod common;
 #[path = "gui_flow/journey.rs"]
 mod journey;
-#[path = "gui_flow/leaks.rs"]
-mod leaks;
 #[path = "tray/steps.rs"]
 mod steps;
 
@@ -16,10 +14,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::app_binary;
-use common::browser::Consent;
 use common::desktop::{self, alive, app_pid, descendants};
 use common::tray_host::{labels, TrayHost};
 use journey::Journey;
+use postern_testkit::Plan as Consent;
 use steps::*;
 
 /// One test at a time: each plays the desktop's one tray host (a well-known bus name), or

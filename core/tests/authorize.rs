@@ -1,12 +1,10 @@
 //! Authorization against the sandbox with a real headless Chromium clicking the consent page.
 
-mod common;
-
-use common::{Decision, Harness, Plan};
 use postern_core::provider::MAIL_SCOPE;
 use postern_core::status::{Action, TokenState};
 use postern_core::vault::SecretKind;
 use postern_core::Error;
+use postern_testkit::{self as common, Decision, Harness, Plan};
 
 /// The refresh token the keychain holds for `address` now.
 fn refresh_token(h: &Harness, address: &str) -> postern_core::Secret {

@@ -1,14 +1,12 @@
 //! The flow's edges: a taken port, cancel and timeout freeing the port, no browser (the URL
 //! is shown and the pasted redirect completes the flow), and the production launcher.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{free_port, Harness, Options, RecordingLauncher};
 use postern_core::events::{AuthorizePhase, Event};
 use postern_core::{Error, SystemLauncher};
+use postern_testkit::{free_port, Harness, Options, RecordingLauncher};
 
 /// Waits for the first authorize progress event with `phase`.
 async fn wait_phase(

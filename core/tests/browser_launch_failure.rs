@@ -3,14 +3,12 @@
 //! of that may reach the log, the progress event or the error the person sees.
 //! Alone in its binary because it changes PATH and BROWSER for the whole process.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::Harness;
 use postern_core::events::{AuthorizePhase, Event};
 use postern_core::{Error, SystemLauncher};
+use postern_testkit::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_system_browser_keeps_the_state_out_of_logs_and_errors() {

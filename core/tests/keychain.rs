@@ -1,10 +1,9 @@
-//! The vault against the harness's real keychain (issue 2's test), and a clear error when
+//! The vault against the harness's real keychain, and a clear error when
 //! there is no Secret Service at all.
-
-mod common;
 
 use postern_core::vault::{SecretKind, Vault, MAX_SECRET_BYTES};
 use postern_core::Secret;
+use postern_testkit as common;
 
 /// The with-desktop private root (HOME, XDG folders, runtime).
 fn harness_root() -> std::path::PathBuf {

@@ -2,8 +2,6 @@
 //! binary locks the harness keychain's default collection, so it holds only this test.
 #![cfg(target_os = "linux")]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +10,7 @@ use dbus::blocking::Connection;
 use dbus::Path;
 use postern_core::vault::SecretKind;
 use postern_core::{Error, Secret};
+use postern_testkit as common;
 
 const SS: &str = "org.freedesktop.secrets";
 const SS_PATH: &str = "/org/freedesktop/secrets";

@@ -2,14 +2,12 @@
 //! loop, and a 250 the database cannot record at once is never sent twice. Against the
 //! sandbox over TLS with the harness keychain and real Chromium.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::Harness;
 use postern_core::status::TokenState;
 use postern_core::vault::SecretKind;
 use postern_core::{Draft, OutboxState};
+use postern_testkit::Harness;
 
 fn draft(from: &str, subject: &str) -> Draft {
     Draft {

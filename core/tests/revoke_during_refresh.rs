@@ -1,13 +1,11 @@
 //! Revoke while a refresh is in flight: the revocation waits for the refresh, so the account
 //! ends "revoked by you" with no token left in the keychain, whichever started first.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Harness;
 use postern_core::status::TokenState;
 use postern_core::vault::SecretKind;
+use postern_testkit::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_during_a_refresh_ends_revoked_by_you_with_no_token_left() {

@@ -4,8 +4,6 @@
 //!
 //!     scripts/with-desktop cargo test -p postern-core --test send_app
 
-mod send_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +14,8 @@ use postern_core::provider::SmtpSecurity;
 use postern_core::status::TokenState;
 use postern_core::{App, Launcher};
 use postern_sandbox::Sandbox;
-use send_support::app::*;
-use send_support::*;
+use postern_testkit::send::app::*;
+use postern_testkit::send::*;
 
 const ANN: &str = "ann@example.com";
 const WAIT: Duration = Duration::from_secs(60);

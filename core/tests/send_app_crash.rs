@@ -3,8 +3,6 @@
 //!
 //!     scripts/with-desktop cargo test -p postern-core --test send_app_crash
 
-mod send_support;
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,8 +13,8 @@ use postern_core::provider::SmtpSecurity;
 use postern_core::store::Store;
 use postern_core::App;
 use postern_sandbox::Endpoints;
-use send_support::app::*;
-use send_support::*;
+use postern_testkit::send::app::*;
+use postern_testkit::send::*;
 
 const ANN: &str = "ann@example.com";
 const CHILD: &str = "POSTERN_APP_CRASH_CHILD";

@@ -1,8 +1,6 @@
 //! A process killed (SIGKILL) while sending: the message is still in the outbox on restart and
 //! is delivered, once. The child is this test binary re-executed, running `crash_child`.
 
-mod send_support;
-
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +10,7 @@ use postern_core::outbox::{OutboxHooks, OutboxState};
 use postern_core::provider::SmtpSecurity as Security;
 use postern_core::store::Store;
 use postern_sandbox::Endpoints;
-use send_support::*;
-
+use postern_testkit::send::*;
 const ANN: &str = "ann@example.com";
 const CHILD: &str = "POSTERN_CRASH_CHILD";
 

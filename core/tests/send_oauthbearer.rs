@@ -2,8 +2,6 @@
 //! does not, against the sandbox over real TCP and TLS with real tokens. Which mechanism a
 //! session used is read from the sandbox's per-mechanism counters.
 
-mod send_support;
-
 use std::time::{Duration, Instant};
 
 use postern_core::mail::{compose, Draft, Mailer, SmtpEndpoint};
@@ -11,8 +9,7 @@ use postern_core::outbox::OutboxState;
 use postern_core::provider::SmtpSecurity as Security;
 use postern_core::{Error, Secret};
 use postern_sandbox::Sandbox;
-use send_support::*;
-
+use postern_testkit::send::*;
 const ANN: &str = "ann@example.com";
 const WAIT: Duration = Duration::from_secs(30);
 

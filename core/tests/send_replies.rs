@@ -2,15 +2,12 @@
 //! too many recipients, the daily quota and the size limit are final (no retries), and the
 //! stored reason carries the reply code and text, never a token.
 
-mod send_support;
-
 use std::time::Duration;
 
 use postern_core::mail::{compose, Draft};
 use postern_core::outbox::{OutboxItem, OutboxState};
 use postern_core::provider::SmtpSecurity as Security;
-use send_support::*;
-
+use postern_testkit::send::*;
 const ANN: &str = "ann@example.com";
 const WAIT: Duration = Duration::from_secs(30);
 

@@ -2,15 +2,12 @@
 //! pooled connection's check before reuse gives up, the connection is hung up on without
 //! waiting for a goodbye, and a new connection carries the message.
 
-mod send_support;
-
 use std::time::Duration;
 
 use postern_core::mail::{Mailer, SmtpEndpoint};
 use postern_core::provider::SmtpSecurity as Security;
 use postern_core::Secret;
-use send_support::*;
-
+use postern_testkit::send::*;
 const ANN: &str = "ann@example.com";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,6 @@
 //! The outbox and SMTP against the sandbox over real TCP and TLS, with real tokens from the
 //! sandbox's consent page and token endpoint.
 
-mod send_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +9,7 @@ use base64::Engine;
 use postern_core::mail::{compose, Attachment, Draft};
 use postern_core::outbox::{OutboxHooks, OutboxState};
 use postern_core::provider::SmtpSecurity as Security;
-use send_support::*;
-
+use postern_testkit::send::*;
 const ANN: &str = "ann@example.com";
 const WAIT: Duration = Duration::from_secs(30);
 

@@ -4,8 +4,6 @@
 //!
 //!     scripts/with-desktop cargo test -p postern-core --test storage
 
-mod send_support;
-
 use std::path::Path;
 use std::time::Duration;
 
@@ -13,8 +11,8 @@ use postern_core::mail::Draft;
 use postern_core::outbox::OutboxState;
 use postern_core::provider::SmtpSecurity;
 use postern_core::App;
-use send_support::app::*;
-use send_support::*;
+use postern_testkit::send::app::*;
+use postern_testkit::send::*;
 
 const ANN: &str = "ann@example.com";
 const WAIT: Duration = Duration::from_secs(60);

@@ -3,16 +3,14 @@
 //! revocation, the address only at UserInfo, rotated refresh tokens, RFC 9207 `iss`, short
 //! access tokens). Real Chromium, the harness keychain, TLS.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Harness, Options, Profile, RecordingLauncher};
 use postern_core::provider::ClientAuth;
 use postern_core::status::{Action, TokenState};
 use postern_core::vault::SecretKind;
 use postern_core::Error;
+use postern_testkit::{self as common, Harness, Options, Profile, RecordingLauncher};
 
 async fn strict() -> Harness {
     Harness::start_with(Options {

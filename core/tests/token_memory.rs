@@ -5,8 +5,6 @@
 //!
 //!     scripts/with-desktop cargo test -p postern-core --test token_memory
 
-mod send_support;
-
 use std::time::Duration;
 
 use postern_core::mail::Draft;
@@ -14,8 +12,8 @@ use postern_core::outbox::OutboxState;
 use postern_core::provider::SmtpSecurity;
 use postern_core::App;
 use postern_sandbox::Sandbox;
-use send_support::app::*;
-use send_support::*;
+use postern_testkit::send::app::*;
+use postern_testkit::send::*;
 
 const ANN: &str = "ann@example.com";
 const WAIT: Duration = Duration::from_secs(60);

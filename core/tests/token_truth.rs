@@ -2,13 +2,11 @@
 //! while still live at the provider, and one address belonging to one provider. Against the
 //! sandbox over TLS, with real Chromium and the harness keychain.
 
-mod common;
-
-use common::{sandbox_provider, Harness, Options};
 use postern_core::provider::{PublishingStatus, SmtpSecurity};
 use postern_core::status::TokenState;
 use postern_core::vault::SecretKind;
 use postern_core::{Error, RevokedCause};
+use postern_testkit::{self as common, sandbox_provider, Harness, Options};
 
 const DAY: u64 = 86_400;
 

@@ -1,6 +1,6 @@
 //! postern-sandbox: a local emulator of Google's OAuth 2.0 endpoints and Gmail's SMTP
-//! server, written from `google-protocol.md` so that tests of Postern check it against
-//! the protocol rather than against itself. Its strict [`Profile`] plays a
+//! server, written from Google's documentation (summed up in docs/google.md) so that tests of
+//! Postern check it against the protocol rather than against itself. Its strict [`Profile`] plays a
 //! standards-conformant, non-Google OAuth 2.0 / OpenID Connect provider instead.
 //!
 //! [`start`] binds everything on 127.0.0.1 and returns a [`Sandbox`] handle whose methods

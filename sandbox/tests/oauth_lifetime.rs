@@ -1,4 +1,4 @@
-//! Refresh-token lifetime rules (§10) by the controllable clock, the token-endpoint
+//! Refresh-token lifetime rules (docs/google.md, "Why a grant ends") by the controllable clock, the token-endpoint
 //! faults, the request counters, and the admin API that mirrors each control.
 
 mod common;

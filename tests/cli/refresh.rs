@@ -5,8 +5,8 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::browser::Consent;
 use crate::common::cli_sandbox::{text, Profile, Sandbox};
+use postern_testkit::Plan as Consent;
 
 const LIFETIME_SECS: u64 = 60;
 const CALLERS: usize = 20;

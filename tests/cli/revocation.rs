@@ -4,8 +4,8 @@
 
 use postern_core::vault::{SecretKind, Vault};
 
-use crate::common::browser::Consent;
 use crate::common::cli_sandbox::{text, Profile, Sandbox};
+use postern_testkit::Plan as Consent;
 
 /// Whether the command line's sandbox world still holds the address's refresh token.
 async fn refresh_token_kept(sandbox: &Sandbox, address: &str) -> bool {

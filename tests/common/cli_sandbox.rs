@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 pub use postern_sandbox::Profile;
 
-use super::browser::{Browser, Consent};
 use super::{cli_binary, require_desktop, AppDirs, Group};
+use postern_testkit::{Browser, Plan as Consent};
 
 /// `postern sandbox` running as a child, with the folders and keyring service of one test.
 pub struct Sandbox {

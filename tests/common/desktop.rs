@@ -57,21 +57,16 @@ pub async fn wait_notification(summary: &str, within: Duration) -> Received {
     }
 }
 
+/// The X atom named `name`.
+fn atom(conn: &impl Connection, name: &[u8]) -> u32 {
+    conn.intern_atom(false, name).unwrap().reply().unwrap().atom
+}
+
 fn top_level_windows_named(title: &str) -> (impl Connection, Vec<Window>) {
     let (conn, screen) = x11rb::connect(None).expect("connect to the X server");
     let root = conn.setup().roots[screen].root;
-    let net_wm_name = conn
-        .intern_atom(false, b"_NET_WM_NAME")
-        .unwrap()
-        .reply()
-        .unwrap()
-        .atom;
-    let utf8 = conn
-        .intern_atom(false, b"UTF8_STRING")
-        .unwrap()
-        .reply()
-        .unwrap()
-        .atom;
+    let net_wm_name = atom(&conn, b"_NET_WM_NAME");
+    let utf8 = atom(&conn, b"UTF8_STRING");
     let tree = conn.query_tree(root).unwrap().reply().unwrap();
     let mut found = Vec::new();
     for w in tree.children {
@@ -114,18 +109,8 @@ pub fn window_exists(title: &str) -> bool {
 pub fn close_window(title: &str) {
     let (conn, windows) = top_level_windows_named(title);
     assert!(!windows.is_empty(), "no window titled {title:?}");
-    let protocols = conn
-        .intern_atom(false, b"WM_PROTOCOLS")
-        .unwrap()
-        .reply()
-        .unwrap()
-        .atom;
-    let delete = conn
-        .intern_atom(false, b"WM_DELETE_WINDOW")
-        .unwrap()
-        .reply()
-        .unwrap()
-        .atom;
+    let protocols = atom(&conn, b"WM_PROTOCOLS");
+    let delete = atom(&conn, b"WM_DELETE_WINDOW");
     for w in windows {
         let event = ClientMessageEvent {
             response_type: CLIENT_MESSAGE_EVENT,

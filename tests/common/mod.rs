@@ -2,13 +2,11 @@
 //! `scripts/with-desktop` provides, driven through tauri-driver and WebKitWebDriver.
 #![allow(dead_code)]
 
-pub mod browser;
 pub mod cli_sandbox;
 pub mod desktop;
 pub mod msmtp;
 pub mod tray_host;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,22 +16,10 @@ use postern_app::startup::SANDBOX_ADMIN_TOKEN_ENV;
 /// Fails loudly when a test runs outside the harness: a skipped real part is a test not done.
 pub fn require_desktop() {
     postern_app::install_tls_provider();
-    for var in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "POSTERN_HARNESS"] {
-        assert!(
-            std::env::var_os(var).is_some(),
-            "{var} is not set: run the end-to-end suites inside scripts/with-desktop (make test does)"
-        );
-    }
+    postern_testkit::require_desktop();
 }
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use postern_testkit::free_port;
 
 /// The desktop app (window and tray) cargo built for these tests.
 pub fn app_binary() -> PathBuf {

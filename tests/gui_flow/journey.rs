@@ -10,10 +10,10 @@ use fantoccini::elements::Element;
 use fantoccini::Locator;
 use postern_app::startup::SANDBOX_KEYRING_SERVICE;
 use postern_core::vault::{SecretKind, Vault};
+use postern_testkit::leaks;
+use postern_testkit::{Browser, Plan as Consent};
 
-use crate::common::browser::{Browser, Consent};
 use crate::common::AppWindow;
-use crate::leaks;
 
 /// Gmail's scope, the one sending needs.
 pub const MAIL_SCOPE: &str = "https://mail.google.com/";
@@ -193,9 +193,10 @@ impl Journey {
 
     /// "Add account" → sandbox → the email as a hint → "Continue in browser" → the consent page.
     pub async fn add_account(&self, consent: &Consent, shot: &str) -> String {
-        let url = self.start_adding(&consent.email).await;
+        let email = consent.email.as_deref().expect("the plan types an address");
+        let url = self.start_adding(email).await;
         self.answer(&url, consent, shot).await;
-        self.find_account(&consent.email).await;
+        self.find_account(email).await;
         url
     }
 

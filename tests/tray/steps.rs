@@ -4,10 +4,10 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::browser::Consent;
 use crate::common::desktop::{self, descendants};
 use crate::common::{app_binary, tray_host::TrayHost};
 use crate::journey::Journey;
+use postern_testkit::Plan as Consent;
 
 /// The main window's title.
 pub const MAIN_TITLE: &str = "Postern";

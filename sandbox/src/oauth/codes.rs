@@ -1,4 +1,5 @@
-//! Authorization codes: issued on Allow, single-use, 10 minutes (§5).
+//! Authorization codes: issued on Allow, single-use, 10 minutes (docs/google.md,
+//! "Code exchange and refresh").
 
 use super::grants::{Issued, Store};
 use crate::random;

@@ -29,7 +29,7 @@ fn invalid_request(detail: impl Into<String>) -> ErrorPage {
     ErrorPage::new(StatusCode::BAD_REQUEST, "invalid_request", detail)
 }
 
-/// Loopback rules (§3): http, 127.0.0.1 / [::1] / localhost, any port, any path.
+/// Loopback rules (docs/google.md, "The loopback redirect"): http, 127.0.0.1 / [::1] / localhost, any port, any path.
 fn check_redirect(uri: &str) -> Result<(), ErrorPage> {
     if uri == "oob" || uri.starts_with("urn:ietf:wg:oauth:2.0:oob") {
         return Err(invalid_request(

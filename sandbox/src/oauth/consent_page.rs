@@ -17,7 +17,7 @@ padding:.5rem;font-size:1rem;box-sizing:border-box}ul{padding-left:1.2rem}.err{c
 padding:.5rem 1.5rem;border-radius:4px;border:1px solid #dadce0;background:#fff}\
 #allow{background:#1a73e8;color:#fff;border-color:#1a73e8}.note{color:#5f6368;font-size:.85rem}";
 
-/// Time-based access (§10): the `<select id="access-duration">` options, in seconds;
+/// Time-based access (docs/google.md, "Why a grant ends"): the `<select id="access-duration">` options, in seconds;
 /// the empty value means "until I revoke access".
 pub(crate) const ACCESS_DURATIONS: [(&str, &str); 4] = [
     ("", "Until I revoke access"),

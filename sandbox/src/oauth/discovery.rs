@@ -1,4 +1,4 @@
-//! `/.well-known/openid-configuration` and the JWKS: Google's shape (§1) with the
+//! `/.well-known/openid-configuration` and the JWKS: Google's shape (docs/google.md, "Endpoints") with the
 //! sandbox's own URLs, or a standard provider's for the strict profile.
 
 use axum::extract::State;

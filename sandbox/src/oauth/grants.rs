@@ -1,5 +1,5 @@
 //! The grant store: authorization codes, grants (one per refresh token), access tokens,
-//! and every rule that ends a grant (§10): revocation, 6 months unused, password change,
+//! and every rule that ends a grant (docs/google.md, "Why a grant ends"): revocation, 6 months unused, password change,
 //! Testing's 7 days, time-based access, the per client+account count limit, and (strict
 //! profile) reuse of a rotated-out refresh token.
 

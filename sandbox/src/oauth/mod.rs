@@ -1,4 +1,4 @@
-//! The OAuth 2.0 endpoints: Google's (§1–§10 of google-protocol.md), or a strict
+//! The OAuth 2.0 endpoints: Google's (docs/google.md), or a strict
 //! standards-conformant provider's (see [`crate::Profile`]).
 
 mod client_auth;

@@ -1,4 +1,4 @@
-//! `POST /token`: the authorization_code and refresh_token grants (§5, §6, §9).
+//! `POST /token`: the authorization_code and refresh_token grants (docs/google.md, "Code exchange and refresh").
 
 use axum::body::Bytes;
 use axum::extract::State;

@@ -1,4 +1,4 @@
-//! `tokeninfo` and `userinfo` (§8): what a live token says about itself. Tokeninfo's
+//! `tokeninfo` and `userinfo` (docs/google.md, "Tokeninfo and UserInfo"): what a live token says about itself. Tokeninfo's
 //! numbers are JSON strings, as Google sends them; dead tokens get 400 `invalid_token`.
 //! Tokeninfo is Google's own: the strict profile answers it with 404.
 

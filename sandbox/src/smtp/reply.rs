@@ -1,11 +1,11 @@
-//! Gmail's SMTP replies (google-protocol.md §12), each ending in `<sid> - gsmtp`.
+//! Gmail's SMTP replies (docs/google.md, "Gmail SMTP"), each ending in `<sid> - gsmtp`.
 
 use crate::MAIL_SCOPE;
 
 /// Gmail's host name, used in the greeting and EHLO.
 pub(crate) const HOST: &str = "smtp.gmail.com";
 
-/// The 334 challenge Gmail sends for a bad XOAUTH2 token or scope (live form, §12).
+/// The 334 challenge Gmail sends for a bad XOAUTH2 token or scope (live form; docs/google.md).
 pub(crate) fn xoauth2_challenge() -> String {
     let json = format!(r#"{{"status":"400","schemes":"Bearer","scope":"{MAIL_SCOPE}"}}"#);
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, json)
@@ -33,7 +33,7 @@ impl Replies {
         format!("220 {HOST} ESMTP {} - gsmtp\r\n", self.sid)
     }
 
-    /// EHLO: no AUTH before TLS; STARTTLS only before TLS; CHUNKING only after (§12).
+    /// EHLO: no AUTH before TLS; STARTTLS only before TLS; CHUNKING only after.
     pub(crate) fn ehlo(&self, peer_ip: &str, tls: bool, size: usize, oauthbearer: bool) -> String {
         let mut lines = vec![
             format!("{HOST} at your service, [{peer_ip}]"),

@@ -1,13 +1,9 @@
-//! One fixture for core's authorization tests: a started sandbox over real TCP/TLS, private
-//! data and config folders, a unique keychain service in the harness keychain, an `App`
-//! with the sandbox as a provider, and (on demand) a real headless Chromium.
+//! Core's fixture for its authorization suites: a started sandbox over real TCP/TLS, private
+//! data and config folders, a unique keychain service in the harness keychain, an `App` with
+//! the sandbox as a provider, and (on demand) the real headless Chromium.
 //!
 //! Every secret a test sees is remembered; [`Harness::finish`] scans the store, config and
 //! log files for each of them, and none may appear.
-#![allow(dead_code)]
-
-pub mod browser;
-mod sandbox_provider;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -16,22 +12,13 @@ use postern_core::provider::SmtpSecurity;
 use postern_core::settings::{Mode, Settings};
 use postern_core::vault::SecretKind;
 use postern_core::{App, Secret};
-pub use postern_sandbox::Profile;
-use postern_sandbox::{Sandbox, SandboxConfig};
-pub use sandbox_provider::{sandbox_provider, strict_provider};
+use postern_sandbox::{Profile, Sandbox, SandboxConfig};
 
-#[allow(unused_imports)]
-pub use browser::{Browser, ChromeLauncher, Decision, Plan};
-
-/// Fails (never skips) when the harness keychain is not there.
-pub fn require_keychain() {
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-        panic!(
-            "this test needs the harness keychain (a private D-Bus session with gnome-keyring); \
-             run it as `scripts/with-desktop cargo test -p postern-core`"
-        );
-    }
-}
+use crate::checks::{collect_files, contains, require_keychain};
+use crate::chromium::Browser;
+use crate::consent::{Landing, Plan};
+use crate::launchers::ChromeLauncher;
+use crate::sandbox::{sandbox_provider, strict_provider};
 
 /// The log file every test of this process writes core's tracing output to.
 pub fn log_file() -> &'static Path {
@@ -250,45 +237,6 @@ fn rand_suffix() -> String {
     format!("{n:x}{c}")
 }
 
-/// Every regular file under `dir`.
-pub fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        match e.file_type() {
-            Ok(t) if t.is_dir() => collect_files(&p, out),
-            Ok(t) if t.is_file() => out.push(p),
-            _ => {}
-        }
-    }
-}
-
-/// Whether `needle` occurs in `hay`.
-pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// A launcher that only records the URL (no browser), or fails like a headless session.
-#[derive(Default)]
-pub struct RecordingLauncher {
-    pub fail: bool,
-    pub urls: Mutex<Vec<String>>,
-}
-
-impl postern_core::Launcher for RecordingLauncher {
-    fn open(&self, url: &str) -> postern_core::Result<()> {
-        self.urls.lock().unwrap().push(url.to_owned());
-        if self.fail {
-            return Err(postern_core::Error::BrowserLaunch {
-                why: "no display".to_owned(),
-            });
-        }
-        Ok(())
-    }
-}
-
 impl Harness {
     /// Moves the sandbox's clock and core's together.
     pub fn advance(&self, d: std::time::Duration) {
@@ -312,7 +260,7 @@ impl Harness {
         &self,
         plan: Plan,
         expect: &str,
-    ) -> (postern_core::status::Account, browser::Landing) {
+    ) -> (postern_core::status::Account, Landing) {
         let launcher = self.launcher(plan).await;
         let account = self
             .app
@@ -324,12 +272,4 @@ impl Harness {
         self.remember_tokens(&account.address);
         (account, landing)
     }
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }

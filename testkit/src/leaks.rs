@@ -1,7 +1,9 @@
-//! Looking for tokens on disk: every file under the given folders, for the exact tokens a run
+//! Looking for tokens on disk after an app run: every file under the given folders, for the exact tokens a run
 //! produced and for anything shaped like a sandbox (or Google) secret.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::checks::{collect_files, contains};
 
 /// Fails when any file under `roots` holds one of `tokens` or a token-shaped string.
 pub fn assert_no_tokens(roots: &[PathBuf], tokens: &[String]) {
@@ -15,7 +17,7 @@ pub fn assert_no_tokens(roots: &[PathBuf], tokens: &[String]) {
     }
     let mut files = Vec::new();
     for root in roots {
-        walk(root, &mut files);
+        collect_files(root, &mut files);
     }
     assert!(
         files.iter().any(|f| f.ends_with("postern.db")),
@@ -41,24 +43,6 @@ pub fn assert_no_tokens(roots: &[PathBuf], tokens: &[String]) {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out),
-            Ok(t) if t.is_file() => out.push(path),
-            _ => {}
-        }
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// The prefix of the first string shaped like a sandbox (or Google) secret: access token,
 /// refresh token, authorization code, client secret, each followed by 16+ token characters.
 fn token_shaped(bytes: &[u8]) -> Option<&'static str> {
@@ -81,23 +65,30 @@ fn token_shaped(bytes: &[u8]) -> Option<&'static str> {
     None
 }
 
-#[test]
-fn the_scan_finds_a_planted_token_and_passes_a_clean_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("data/postern.db");
-    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
-    std::fs::write(&db, b"SQLite format 3\0 address pat@example.com").unwrap();
-    let roots = [dir.path().to_path_buf()];
-    let mine = format!("ya29.a0{}", "Qx_9-".repeat(20));
-    assert_no_tokens(&roots, std::slice::from_ref(&mine));
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    let other = format!("1//0{}", "gHk3_".repeat(20));
-    let log = dir.path().join("data/sandbox.log");
-    std::fs::write(&log, format!("refreshing with {other} now")).unwrap();
-    let caught = std::panic::catch_unwind(|| assert_no_tokens(&roots, std::slice::from_ref(&mine)));
-    assert!(caught.is_err(), "a token-shaped string went unnoticed");
+    #[test]
+    fn the_scan_finds_a_planted_token_and_passes_a_clean_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("data/postern.db");
+        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+        std::fs::write(&db, b"SQLite format 3\0 address pat@example.com").unwrap();
+        let roots = [dir.path().to_path_buf()];
+        let mine = format!("ya29.a0{}", "Qx_9-".repeat(20));
+        assert_no_tokens(&roots, std::slice::from_ref(&mine));
 
-    std::fs::write(&log, format!("sent with {mine}")).unwrap();
-    let caught = std::panic::catch_unwind(|| assert_no_tokens(&roots, std::slice::from_ref(&mine)));
-    assert!(caught.is_err(), "a token of the run went unnoticed");
+        let other = format!("1//0{}", "gHk3_".repeat(20));
+        let log = dir.path().join("data/sandbox.log");
+        std::fs::write(&log, format!("refreshing with {other} now")).unwrap();
+        let caught =
+            std::panic::catch_unwind(|| assert_no_tokens(&roots, std::slice::from_ref(&mine)));
+        assert!(caught.is_err(), "a token-shaped string went unnoticed");
+
+        std::fs::write(&log, format!("sent with {mine}")).unwrap();
+        let caught =
+            std::panic::catch_unwind(|| assert_no_tokens(&roots, std::slice::from_ref(&mine)));
+        assert!(caught.is_err(), "a token of the run went unnoticed");
+    }
 }

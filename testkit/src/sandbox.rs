@@ -1,10 +1,27 @@
-//! The sandbox as a provider profile (what the shell builds in sandbox mode), shared by the
-//! authorize suites (`common`) and the send suites (`send_support`).
+//! The sandbox as Postern sees it: a provider profile for a started sandbox (what the shell
+//! builds in sandbox mode), and an HTTPS client that trusts only the sandbox's CA.
 
 use postern_core::provider::{
     self, ClientAuth, Provider, PublishingStatus, SmtpSecurity, SmtpSettings,
 };
-use postern_sandbox::Endpoints;
+use postern_sandbox::{Endpoints, Sandbox, SandboxConfig};
+
+/// Starts a sandbox (Google's profile) on free ports.
+pub async fn sandbox() -> Sandbox {
+    postern_sandbox::start(SandboxConfig::default())
+        .await
+        .expect("the sandbox starts")
+}
+
+/// A reqwest client trusting only the sandbox's CA, following no redirects.
+pub fn https_client(ep: &Endpoints) -> reqwest::Client {
+    let pem = std::fs::read(&ep.ca_cert).unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
 
 /// A profile for the sandbox at `ep`, sending on its port for `security`.
 pub fn sandbox_provider(ep: &Endpoints, security: SmtpSecurity) -> Provider {

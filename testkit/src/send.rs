@@ -1,7 +1,6 @@
-//! Shared fixture for the send tests: a real sandbox (TCP + TLS), real grants obtained by
-//! posting its consent form the way the Allow button does and exchanging the code with PKCE,
-//! and an [`OutboxHooks`] that hands the real tokens to the outbox.
-#![allow(dead_code)]
+//! The send suites' fixture: real grants from the sandbox (its consent form posted the way the
+//! Allow button does, the code exchanged with PKCE), and [`SandboxHooks`], which hands those
+//! real tokens to the outbox.
 
 pub mod app;
 
@@ -15,88 +14,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use postern_core::mail::SmtpEndpoint;
 use postern_core::outbox::{Backoff, Outbox, OutboxHooks, OutboxItem, SendTarget};
-use postern_core::provider::SmtpSecurity as Security;
+use postern_core::provider::SmtpSecurity;
 use postern_core::store::Store;
 use postern_core::{Error, Result, RevokedCause, Secret};
-use postern_sandbox::{Endpoints, Sandbox, SandboxConfig};
+use postern_sandbox::Endpoints;
 use sha2::{Digest, Sha256};
 
+use crate::consent::by_form;
+use crate::sandbox::https_client;
+pub use crate::sandbox::sandbox;
+
+/// The scopes the send suites' grants carry.
 pub const SCOPES: &str = "openid email https://mail.google.com/";
-
-pub async fn sandbox() -> Sandbox {
-    postern_sandbox::start(SandboxConfig::default())
-        .await
-        .expect("the sandbox starts")
-}
-
-/// A reqwest client trusting only the sandbox's CA.
-pub fn http(ep: &Endpoints) -> reqwest::Client {
-    let pem = std::fs::read(&ep.ca_cert).unwrap();
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The consent page's hidden fields, as a browser would submit them.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
-        let name = chunk
-            .split("name=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next());
-        let value = chunk
-            .split("value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next());
-        if let (Some(n), Some(v)) = (name, value) {
-            out.push((unescape(n), unescape(v)));
-        }
-    }
-    out
-}
-
-/// What a browser does on the consent page at `url`: loads it, fills in `email`, leaves every
-/// scope ticked and presses Allow. Returns the redirect (loopback) address with the code.
-pub async fn consent(ep: &Endpoints, url: &str, email: &str) -> String {
-    let client = http(ep);
-    let page = client.get(url).send().await.unwrap();
-    assert!(
-        page.status().is_success(),
-        "consent page: {}",
-        page.status()
-    );
-    let html = page.text().await.unwrap();
-    let mut form = hidden_fields(&html);
-    form.push(("email".into(), email.into()));
-    let requested = form
-        .iter()
-        .find(|(k, _)| k == "requested_scope")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    for s in requested.split(' ') {
-        form.push(("scope".into(), s.into()));
-    }
-    form.push(("decision".into(), "allow".into()));
-    let answer = client
-        .post(&ep.authorization_endpoint)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 302, "consent decision");
-    answer.headers()["location"].to_str().unwrap().to_string()
-}
 
 /// Tokens from a real consent + code exchange.
 pub struct Grant {
@@ -106,7 +35,7 @@ pub struct Grant {
 
 /// Consents as `email` (all scopes ticked) and exchanges the code with PKCE.
 pub async fn grant(ep: &Endpoints, email: &str) -> Grant {
-    let client = http(ep);
+    let client = https_client(ep);
     let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let redirect_uri = "http://127.0.0.1:9/cb";
@@ -123,7 +52,7 @@ pub async fn grant(ep: &Endpoints, email: &str) -> Grant {
         ("prompt", "consent"),
         ("login_hint", email),
     ]);
-    let location = consent(ep, consent_url.as_str(), email).await;
+    let location = by_form(ep, consent_url.as_str(), email).await;
     let url = url::Url::parse(&location).unwrap();
     let code = url
         .query_pairs()
@@ -161,7 +90,7 @@ pub async fn grant(ep: &Endpoints, email: &str) -> Grant {
 /// Real sandbox tokens for the outbox, refreshed at the real token endpoint.
 pub struct SandboxHooks {
     pub ep: Endpoints,
-    pub security: Security,
+    pub security: SmtpSecurity,
     pub ca: Option<PathBuf>,
     pub max_message_bytes: u64,
     pub tokens: Mutex<HashMap<String, Grant>>,
@@ -173,7 +102,7 @@ pub struct SandboxHooks {
 }
 
 impl SandboxHooks {
-    pub fn new(ep: &Endpoints, security: Security) -> Arc<SandboxHooks> {
+    pub fn new(ep: &Endpoints, security: SmtpSecurity) -> Arc<SandboxHooks> {
         Arc::new(SandboxHooks {
             ep: ep.clone(),
             security,
@@ -202,7 +131,7 @@ impl SandboxHooks {
             .ok_or(Error::UnknownAccount {
                 address: account.into(),
             })?;
-        let resp = http(&self.ep)
+        let resp = https_client(&self.ep)
             .post(&self.ep.token_endpoint)
             .form(&[
                 ("grant_type", "refresh_token"),
@@ -246,8 +175,8 @@ impl OutboxHooks for SandboxHooks {
             });
         }
         let port = match self.security {
-            Security::ImplicitTls => self.ep.smtp_tls_port,
-            Security::StartTls => self.ep.smtp_starttls_port,
+            SmtpSecurity::ImplicitTls => self.ep.smtp_tls_port,
+            SmtpSecurity::StartTls => self.ep.smtp_starttls_port,
         };
         Ok(SendTarget {
             endpoint: SmtpEndpoint {
