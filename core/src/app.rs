@@ -14,6 +14,7 @@ use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::accounts::Accounts;
+use crate::background::Background;
 use crate::activity::{Activity, ActivityLog};
 use crate::auth::grant::Grants;
 use crate::auth::refresher::Refresher;
@@ -88,6 +89,8 @@ pub struct App {
     retention: Arc<Retention>,
     /// Whether this process runs the background work already.
     background: Arc<AtomicBool>,
+    /// The background loops, to stop them cleanly.
+    loops: Background,
 }
 
 impl App {
@@ -276,15 +279,22 @@ impl App {
             return;
         }
         let app = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                app.background_pass().await;
-            }
+        self.loops.every(Duration::from_secs(60), true, move || {
+            let app = app.clone();
+            async move { app.background_pass().await }
         });
         self.start_outbox_worker();
-        self.retention.start();
+        self.retention.start(&self.loops);
+    }
+
+    /// Stops the background work for a clean quit: every loop ends at its next stopping
+    /// point (a refresh or a message under way finishes first, for at most `within`), and
+    /// this process gives up the delivery lease so another Postern process delivers at once.
+    /// Returns whether everything ended within `within`. Nothing of it starts again.
+    pub async fn stop_background(&self, within: Duration) -> bool {
+        let ended = self.loops.stop(within).await;
+        self.courier.stop_delivering();
+        ended
     }
 
     /// One pass of the background work (the 60 s timer): refreshes that are due, pending
@@ -381,8 +391,8 @@ impl App {
     /// the store (a reauthorization by another process, e.g. `postern authorize`). Called by
     /// [`App::start_background`].
     pub fn start_outbox_worker(&self) {
-        if self.courier.start_worker() {
-            wiring::requeue_on_status(&self.events, self.courier.clone());
+        if self.courier.start_worker(&self.loops) {
+            wiring::requeue_on_status(&self.events, self.courier.clone(), &self.loops);
         }
     }
 }

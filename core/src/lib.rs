@@ -7,6 +7,7 @@ mod accounts;
 pub mod activity;
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod clock;
 pub mod error;
 pub mod events;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::background::Background;
 use crate::activity::ActivityLog;
 use crate::clock::{rfc3339, Clock};
 use crate::error::Result;
@@ -74,14 +75,11 @@ impl Retention {
     }
 
     /// Purges once a day from now on (the purge at open already ran).
-    pub(crate) fn start(self: &Arc<Self>) {
+    pub(crate) fn start(self: &Arc<Self>, loops: &Background) {
         let retention = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(PURGE_EVERY);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let purge = retention.clone();
+        loops.every(PURGE_EVERY, false, move || {
+            let purge = retention.clone();
+            async move {
                 let outcome = tokio::task::spawn_blocking(move || purge.purge_expired()).await;
                 if let Ok(Err(e)) = outcome {
                     tracing::warn!("retention purge failed: {}", e.code());

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::App;
+use crate::background::Background;
 use crate::accounts::{self, Accounts};
 use crate::activity::ActivityLog;
 use crate::auth::grant::{GrantParts, Grants};
@@ -101,6 +102,7 @@ pub(super) fn assemble(settings: Settings) -> Result<App> {
         courier,
         retention,
         background: Arc::new(AtomicBool::new(false)),
+        loops: Background::default(),
     })
 }
 
@@ -140,11 +142,15 @@ impl OutboxHooks for SendHooks {
 
 /// Hands every published status to the courier, which requeues the account's waiting mail
 /// when its grant works again (a reauthorization in this process).
-pub(super) fn requeue_on_status(events: &Events, courier: Arc<Courier>) {
+pub(super) fn requeue_on_status(events: &Events, courier: Arc<Courier>, loops: &Background) {
     let mut changes = events.subscribe();
-    tokio::spawn(async move {
+    loops.spawn(move |stopping| async move {
         loop {
-            match changes.recv().await {
+            let change = tokio::select! {
+                _ = stopping.requested() => return,
+                change = changes.recv() => change,
+            };
+            match change {
                 Ok(Event::Status(s)) => courier.status_changed(&s),
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return,

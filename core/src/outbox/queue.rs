@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinSet;
 
+use crate::background::{Background, Stopping};
 use crate::error::{Error, Result};
 use crate::mail::Composed;
 use crate::outbox::backoff::Backoff;
@@ -165,13 +166,24 @@ impl Outbox {
         store::waiting_accounts(&self.store)
     }
 
-    /// Starts the background worker once; later calls do nothing.
+    /// Starts the background worker once; later calls do nothing. It runs until the process
+    /// ends: see [`Outbox::start_worker_in`] for one that stops.
     pub fn start_worker(self: &Arc<Self>, hooks: Arc<dyn OutboxHooks>) {
+        self.start_worker_in(hooks, &Background::default());
+    }
+
+    /// Starts the background worker once among `loops`; when they stop, the worker finishes
+    /// the messages it is carrying, takes no more and gives up the delivery lease.
+    pub fn start_worker_in(self: &Arc<Self>, hooks: Arc<dyn OutboxHooks>, loops: &Background) {
         if self.worker_started.swap(true, Ordering::SeqCst) {
             self.wake.notify_one();
             return;
         }
-        tokio::spawn(self.clone().run(hooks));
+        let outbox = self.clone();
+        loops.spawn(move |stopping| async move {
+            outbox.run(hooks, &stopping).await;
+            outbox.release_lease();
+        });
     }
 
     /// Whether the background worker runs in this process.
@@ -274,18 +286,26 @@ impl Outbox {
 
     /// The background loop: recover abandoned rows, carry due ones (a few at a time), sleep until
     /// the next is due or something is queued.
-    async fn run(self: Arc<Self>, hooks: Arc<dyn OutboxHooks>) {
-        loop {
+    /// Returns when a stop is asked, between two batches.
+    async fn run(self: &Arc<Self>, hooks: Arc<dyn OutboxHooks>, stopping: &Stopping) {
+        let nap = |wait: Duration| async move {
+            tokio::select! {
+                _ = stopping.requested() => {}
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        };
+        while !stopping.is_requested() {
             // Another process delivers while it holds the lease; look again after a while.
             match self.hold_lease() {
                 Ok(true) => {}
                 Ok(false) => {
-                    tokio::time::sleep(IDLE).await;
+                    nap(IDLE).await;
                     continue;
                 }
                 Err(e) => {
                     tracing::warn!("the delivery lease could not be read: {e}");
-                    tokio::time::sleep(IDLE).await;
+                    nap(IDLE).await;
                     continue;
                 }
             }
@@ -301,6 +321,10 @@ impl Outbox {
                 for id in due {
                     while set.len() >= PARALLEL {
                         set.join_next().await;
+                    }
+                    // A stop takes no new message; the ones under way finish below.
+                    if stopping.is_requested() {
+                        break;
                     }
                     let (o, h) = (self.clone(), hooks.clone());
                     set.spawn(async move {
@@ -318,10 +342,7 @@ impl Outbox {
                 }
                 _ => IDLE,
             };
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
-            }
+            nap(wait.max(Duration::from_millis(200))).await;
         }
     }
 

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::background::Background;
 use crate::error::Result;
 use crate::mail::{self, Draft, SmtpEndpoint};
 use crate::outbox::{Outbox, OutboxHooks, OutboxItem, SendTarget};
@@ -172,18 +173,15 @@ impl Courier {
     /// Starts the outbox worker, and requeues an account's waiting mail every minute from
     /// the store (a reauthorization by another process, e.g. `postern authorize`). Returns
     /// false when it runs already.
-    pub(crate) fn start_worker(self: &Arc<Self>) -> bool {
+    pub(crate) fn start_worker(self: &Arc<Self>, loops: &Background) -> bool {
         if self.outbox.worker_running() {
             return false;
         }
-        self.outbox.start_worker(self.hooks.clone());
+        self.outbox.start_worker_in(self.hooks.clone(), loops);
         let courier = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                courier.requeue_waiting_if_valid();
-            }
+        loops.every(Duration::from_secs(60), true, move || {
+            courier.requeue_waiting_if_valid();
+            std::future::ready(())
         });
         true
     }
