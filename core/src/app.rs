@@ -14,13 +14,13 @@ use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::accounts::Accounts;
-use crate::background::Background;
 use crate::activity::{Activity, ActivityLog};
 use crate::auth::grant::Grants;
 use crate::auth::refresher::Refresher;
 use crate::auth::revocation::Revocations;
 use crate::auth::statuses::Statuses;
 use crate::auth::Launcher;
+use crate::background::Background;
 use crate::error::Result;
 use crate::events::{Event, Events};
 use crate::mail::Draft;
@@ -367,12 +367,6 @@ impl App {
         timeout: Duration,
     ) -> Result<Vec<OutboxItem>> {
         self.courier.deliver_now(account, timeout).await
-    }
-
-    /// Gives up this process's part in delivery (the lease), so another Postern process
-    /// takes over at once; for a clean quit.
-    pub fn stop_delivering(&self) {
-        self.courier.stop_delivering();
     }
 
     /// Takes back a message stuck in `sending` (its process may hang): see

@@ -107,16 +107,28 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(background.stop(Duration::from_secs(5)).await);
         assert_eq!(started.load(Ordering::SeqCst), 1);
-        assert_eq!(finished.load(Ordering::SeqCst), 1, "the pass was not cut short");
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            1,
+            "the pass was not cut short"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(started.load(Ordering::SeqCst), 1, "nothing ran after the stop");
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            1,
+            "nothing ran after the stop"
+        );
         let ran = Arc::new(AtomicUsize::new(0));
         let r = ran.clone();
         background.spawn(move |_| async move {
             r.fetch_add(1, Ordering::SeqCst);
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert_eq!(ran.load(Ordering::SeqCst), 0, "a loop started after the stop");
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "a loop started after the stop"
+        );
     }
 
     #[tokio::test]

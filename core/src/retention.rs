@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::background::Background;
 use crate::activity::ActivityLog;
+use crate::background::Background;
 use crate::clock::{rfc3339, Clock};
 use crate::error::Result;
 use crate::settings::Settings;

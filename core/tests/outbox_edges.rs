@@ -122,3 +122,69 @@ async fn a_250_the_database_cannot_record_at_once_is_recorded_later_not_sent_aga
     h.remember_tokens(&account.address);
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_lets_the_message_on_the_wire_finish_takes_no_more_and_gives_delivery_up() {
+    let h = Harness::start().await;
+    let account = h.authorize_as("quinn@sandbox.test").await;
+    // The server takes 2 s to say 250, so the quit comes while the message is on the wire.
+    h.sandbox.fault_smtp_slow_accept(Duration::from_secs(2));
+    h.app.start_background();
+    let under_way = h
+        .app
+        .send(draft(&account.address, "under way"))
+        .await
+        .expect("queued");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !h
+        .sandbox
+        .mailbox()
+        .iter()
+        .any(|m| m.subject.as_deref() == Some("under way"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the message never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        h.app.stop_background(Duration::from_secs(20)).await,
+        "the background work ended within the bound"
+    );
+    let state_of = |id: i64, items: &[postern_core::OutboxItem]| {
+        items.iter().find(|i| i.id == id).map(|i| i.state)
+    };
+    let items = h.app.outbox().await.unwrap();
+    assert_eq!(
+        state_of(under_way.id, &items),
+        Some(OutboxState::Sent),
+        "the message on the wire was finished and recorded, not cut short: {items:?}"
+    );
+    // The delivery lease is given up, so another Postern process delivers at once.
+    let db = rusqlite::Connection::open(h.app.settings().db_path()).unwrap();
+    let leases: i64 = db
+        .query_row("SELECT COUNT(*) FROM delivery_lease", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leases, 0, "the lease was given up");
+    // Nothing more is taken after the quit: a message queued now stays queued.
+    let later = h
+        .app
+        .send(draft(&account.address, "after quit"))
+        .await
+        .expect("queued");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let items = h.app.outbox().await.unwrap();
+    assert_eq!(
+        state_of(later.id, &items),
+        Some(OutboxState::Queued),
+        "{items:?}"
+    );
+    assert!(!h
+        .sandbox
+        .mailbox()
+        .iter()
+        .any(|m| m.subject.as_deref() == Some("after quit")));
+    h.remember_tokens(&account.address);
+    h.finish().await;
+}

@@ -346,7 +346,10 @@ async fn daemon(app: &App) -> Result<i32, Error> {
          outbox is delivered. Stop it with Ctrl-C (or SIGTERM)."
     );
     foreground_sandbox::wait_for_stop().await;
-    app.stop_delivering();
+    // What is under way (a refresh, a message on the wire) finishes first, for a while.
+    if !app.stop_background(Duration::from_secs(10)).await {
+        eprintln!("Postern stopped while a message or a refresh was still under way; it is settled on the next start.");
+    }
     eprintln!("Postern stopped.");
     Ok(0)
 }

@@ -9,13 +9,13 @@ use async_trait::async_trait;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::App;
-use crate::background::Background;
 use crate::accounts::{self, Accounts};
 use crate::activity::ActivityLog;
 use crate::auth::grant::{GrantParts, Grants};
 use crate::auth::refresher::Refresher;
 use crate::auth::revocation::Revocations;
 use crate::auth::statuses::Statuses;
+use crate::background::Background;
 use crate::error::Result;
 use crate::events::{Event, Events};
 use crate::outbox::{

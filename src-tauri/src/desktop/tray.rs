@@ -235,6 +235,26 @@ fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Re
     Menu::with_items(handle, &refs)
 }
 
+/// How long Quit waits for work under way (a refresh, a message on the wire) to finish.
+const QUIT_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Quit: the background work ends at a clean point first (core's `App::stop_background`),
+/// then the process exits.
+fn quit(handle: &AppHandle) {
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Some(app) = handle.try_state::<App>().map(|a| a.inner().clone()) {
+            if !app.stop_background(QUIT_WITHIN).await {
+                eprintln!(
+                    "postern: quitting while a message or a refresh was still under way; \
+                     it is settled on the next start"
+                );
+            }
+        }
+        handle.exit(0);
+    });
+}
+
 fn on_menu(handle: &AppHandle, id: &str) {
     match id {
         "compose" => {
@@ -243,7 +263,7 @@ fn on_menu(handle: &AppHandle, id: &str) {
             }
         }
         "open" => gui::show_main(handle),
-        "quit" => handle.exit(0),
+        "quit" => quit(handle),
         _ => {
             if let Some(address) = id.strip_prefix(REAUTH_PREFIX) {
                 revoke_and_reauthorize(handle, address.to_string());
