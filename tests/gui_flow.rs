@@ -226,3 +226,81 @@ async fn consent_without_gmail_access_shows_scope_missing_until_granted_again() 
 
     j.finish().await;
 }
+
+/// 25 MB of bytes no compressor or encoder could shortcut (xorshift), the same every run.
+fn big_file(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_25_mb_attachment_sent_from_the_window_arrives_byte_identical() {
+    let mut j = Journey::start().await;
+    let me = "lee@example.com";
+    let url = j.add_account(&Consent::allow(me), "gui-big-1").await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "valid")
+        .await;
+    j.remember_tokens(me).await;
+
+    // The window hands the file's bytes to the shell as a binary IPC body (docs/ipc.md,
+    // stage_attachment), so 25 MB crosses once, as bytes.
+    let content = big_file(25_000_000);
+    let path = j.app.dirs.root.path().join("site-survey.bin");
+    std::fs::write(&path, &content).unwrap();
+    j.click("[data-testid=tab-write]").await;
+    j.type_into("#compose-to", "archive@example.net").await;
+    j.type_into("#compose-subject", "Site survey").await;
+    j.find("#compose-files")
+        .await
+        .send_keys(&path.display().to_string())
+        .await
+        .expect("WebKitWebDriver takes a file path for a file input");
+    let picked = j.text("[data-testid=compose-attachments]").await;
+    assert!(picked.contains("site-survey.bin"), "attachments: {picked}");
+    j.click("[data-testid=compose-send]").await;
+    j.click("[data-testid=tab-outbox]").await;
+    // 34 MB on the wire to the sandbox, in a debug build: give it time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        if let Ok(row) = j
+            .app
+            .client
+            .find(Locator::Css("[data-testid=outbox-item]"))
+            .await
+        {
+            match row.attr("data-state").await.ok().flatten().as_deref() {
+                Some("sent") => break,
+                Some("failed") | Some("waiting") => {
+                    j.fail("the 25 MB message did not go out").await
+                }
+                _ => {}
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            j.fail("the 25 MB message was not sent within 3 minutes")
+                .await
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    j.app.screenshot("gui-big-2-sent").await;
+    let admin = j.sandbox_admin(&url);
+    let mailbox = admin.get_json("mailbox").await;
+    assert_eq!(mailbox[0]["subject"], "Site survey");
+    assert_eq!(mailbox[0]["attachments"][0]["name"], "site-survey.bin");
+    let got = admin
+        .get("mailbox/0/attachments/0")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.len(), content.len(), "the attachment's size");
+    assert!(got[..] == content[..], "the attachment's bytes differ");
+    j.finish().await;
+}

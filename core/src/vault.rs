@@ -297,17 +297,8 @@ impl Keychain {
         access: Secret,
         expires_at: i64,
     ) -> Result<()> {
-        let key = address.to_owned();
-        self.run(move |v| {
-            match refresh {
-                Some(rt) => v.put(&key, SecretKind::RefreshToken, &rt)?,
-                None => {
-                    v.require(&key, SecretKind::RefreshToken)?;
-                }
-            }
-            v.put_access(&key, &access, expires_at)
-        })
-        .await
+        self.put_tokens(address, refresh, access, expires_at, true)
+            .await
     }
 
     /// Stores a refresh's outcome: a rotated refresh token first (the old one is dead at the
@@ -320,10 +311,28 @@ impl Keychain {
         access: Secret,
         expires_at: i64,
     ) -> Result<()> {
+        self.put_tokens(address, rotated, access, expires_at, false)
+            .await
+    }
+
+    /// A refresh token (when there is a new one) first, then the access token; with
+    /// `keep_previous`, no new refresh token needs the previous one to be there.
+    async fn put_tokens(
+        &self,
+        address: &str,
+        refresh: Option<Secret>,
+        access: Secret,
+        expires_at: i64,
+        keep_previous: bool,
+    ) -> Result<()> {
         let key = address.to_owned();
         self.run(move |v| {
-            if let Some(rt) = rotated {
-                v.put(&key, SecretKind::RefreshToken, &rt)?;
+            match refresh {
+                Some(rt) => v.put(&key, SecretKind::RefreshToken, &rt)?,
+                None if keep_previous => {
+                    v.require(&key, SecretKind::RefreshToken)?;
+                }
+                None => {}
             }
             v.put_access(&key, &access, expires_at)
         })

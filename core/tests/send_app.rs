@@ -201,6 +201,7 @@ async fn bad_addresses_oversize_and_unknown_accounts_queue_nothing() {
             &base64::engine::general_purpose::STANDARD,
             vec![0u8; 36_000_000],
         ),
+        ..Default::default()
     }];
     let e = f.app.send(d).await.unwrap_err();
     assert_eq!(e.code(), "attachment_too_large");

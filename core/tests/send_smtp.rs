@@ -40,11 +40,13 @@ async fn send_one_over(security: Security) {
             name: "report.pdf".into(),
             content_type: String::new(),
             data_base64: STANDARD.encode(&pdf),
+            ..Default::default()
         },
         Attachment {
             name: "notes.txt".into(),
             content_type: "text/plain".into(),
             data_base64: STANDARD.encode("line one\r\nline two\r\n"),
+            ..Default::default()
         },
     ];
     let message = compose(&d, 35_882_577).unwrap();
@@ -275,6 +277,7 @@ async fn bad_addresses_and_oversize_messages_queue_nothing() {
         name: "big.bin".into(),
         content_type: String::new(),
         data_base64: STANDARD.encode(vec![9u8; 60_000]),
+        ..Default::default()
     }];
     let m = compose(&d, 35_882_577).unwrap();
     let e = outbox.submit(&*h, &m).await.unwrap_err();

@@ -143,6 +143,7 @@ async fn the_database_shrinks_when_sent_attachments_are_purged() {
             name: "data.bin".into(),
             content_type: String::new(),
             data_base64: base64::engine::general_purpose::STANDARD.encode(&file),
+            ..Default::default()
         }],
         ..Draft::default()
     };

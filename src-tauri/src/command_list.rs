@@ -17,6 +17,7 @@ macro_rules! with_commands {
             revoke,
             reauthorize,
             remove_account,
+            stage_attachment,
             send,
             list_outbox,
             retry_outbox,

@@ -13,6 +13,12 @@ import { store } from "../src/lib/store.svelte";
 import { account, outboxItem, revokedStatus, status } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
+
+/** The bytes handed to `stage_attachment` (as numbers: the test DOM's Uint8Array is of another realm). */
+function stagedBytes(): number[][] {
+  return invokeMock.mock.calls.filter((c) => c[0] === "stage_attachment").map((c) => Array.from(c[1] as Uint8Array));
+}
+const bytesOf = (text: string) => Array.from(new TextEncoder().encode(text));
 const accounts = [account(status()), account(revokedStatus())];
 
 beforeEach(() => invokeMock.mockReset());
@@ -42,23 +48,27 @@ describe("buildDraft", () => {
 });
 
 describe("fileToAttachment", () => {
-  it("reads the bytes as base64 with name and type", async () => {
+  it("hands the bytes to the shell as a binary body, not base64, and names them in the attachment", async () => {
+    invokeMock.mockResolvedValueOnce("staged-7");
     const bytes = new Uint8Array([0, 1, 2, 250, 255, 80, 75]);
     const file = new File([bytes], "data.bin", { type: "application/x-test" });
     const a = await fileToAttachment(file);
-    expect(a).toEqual({ name: "data.bin", contentType: "application/x-test", dataBase64: "AAEC+v9QSw==" });
+    expect(invokeMock).toHaveBeenCalledWith("stage_attachment", bytes);
+    expect(a).toEqual({ name: "data.bin", contentType: "application/x-test", dataBase64: "", staged: "staged-7" });
   });
 
   it("falls back to application/octet-stream when the type is unknown", async () => {
+    invokeMock.mockResolvedValueOnce("staged-8");
     const a = await fileToAttachment(new File(["héllo"], "note"));
     expect(a.contentType).toBe("application/octet-stream");
-    expect(atob(a.dataBase64)).toBe("h\xc3\xa9llo"); // UTF-8 bytes of "héllo"
+    expect(stagedBytes()).toEqual([bytesOf("héllo")]);
   });
 });
 
 describe("Compose", () => {
-  it("sends the Draft built from the form, attachments in base64, and says it is queued", async () => {
+  it("sends the Draft built from the form, attachments as staged bytes, and says it is queued", async () => {
     const user = userEvent.setup();
+    invokeMock.mockResolvedValueOnce("staged-1");
     invokeMock.mockResolvedValueOnce(outboxItem({ id: 9, state: "queued", subject: "Report", to: ["bob@example.com"] }));
     render(Compose, { accounts, defaultFrom: "grace@example.com" });
 
@@ -87,9 +97,10 @@ describe("Compose", () => {
         subject: "Report",
         text: "See attached.",
         html: "<p>See attached.</p>",
-        attachments: [{ name: "report.csv", contentType: "text/csv", dataBase64: btoa("a,b\n1,2\n") }],
+        attachments: [{ name: "report.csv", contentType: "text/csv", dataBase64: "", staged: "staged-1" }],
       },
     });
+    expect(stagedBytes()).toEqual([bytesOf("a,b\n1,2\n")]);
     expect(await screen.findByTestId("compose-queued")).toHaveTextContent("Queued: “Report” to bob@example.com");
     expect(screen.getByLabelText("To")).toHaveValue("");
     expect(screen.queryByText("report.csv")).not.toBeInTheDocument();
@@ -116,7 +127,7 @@ describe("Compose", () => {
 
   it("removing an attachment leaves it out of the Draft", async () => {
     const user = userEvent.setup();
-    invokeMock.mockResolvedValueOnce(outboxItem({ state: "queued" }));
+    invokeMock.mockImplementation(async (cmd) => (cmd === "stage_attachment" ? "staged-2" : outboxItem({ state: "queued" })));
     render(Compose, { accounts });
     await user.type(screen.getByLabelText("To"), "bob@example.com");
     await user.upload(screen.getByLabelText("Attachments"), [
@@ -125,8 +136,10 @@ describe("Compose", () => {
     ]);
     await user.click(await screen.findByRole("button", { name: "Remove one.txt" }));
     await user.click(screen.getByTestId("compose-send"));
-    const draft = (invokeMock.mock.calls[0][1] as { draft: { attachments: { name: string }[] } }).draft;
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("send", expect.anything()));
+    const draft = (invokeMock.mock.calls.find((c) => c[0] === "send")![1] as { draft: { attachments: { name: string }[] } }).draft;
     expect(draft.attachments.map((a) => a.name)).toEqual(["two.txt"]);
+    expect(stagedBytes()).toEqual([bytesOf("two")]);
   });
 
   it("shows core's refusal as message and fix, and keeps what was typed", async () => {

@@ -37,6 +37,8 @@ beforeEach(() => {
         return [];
       case "send":
         return outboxItem();
+      case "stage_attachment":
+        return "staged-1";
       default:
         return null;
     }
@@ -119,7 +121,9 @@ describe("quick compose", () => {
     await user.type(screen.getByLabelText("Message"), "See attached{Control>}{Enter}{/Control}");
     await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("send", expect.anything()));
     const draft = (invokeMock.mock.calls.find((c) => c[0] === "send")![1] as { draft: { attachments: unknown[] } }).draft;
-    expect(draft.attachments).toEqual([{ name: "note.txt", contentType: "text/plain", dataBase64: btoa("hello") }]);
+    expect(draft.attachments).toEqual([{ name: "note.txt", contentType: "text/plain", dataBase64: "", staged: "staged-1" }]);
+    const staged = invokeMock.mock.calls.find((c) => c[0] === "stage_attachment")![1] as Uint8Array;
+    expect(Array.from(staged)).toEqual(Array.from(new TextEncoder().encode("hello")));
   });
 
   it("takes files dropped on it", async () => {

@@ -274,12 +274,8 @@ pub(crate) fn save(store: &Store, a: &AccountRecord) -> Result<()> {
 
 /// Deletes the row.
 pub(crate) fn delete(store: &Store, address: &str) -> Result<()> {
-    store.with(|c| {
-        c.execute(
-            "DELETE FROM accounts WHERE address = ?1 COLLATE NOCASE",
-            [address],
-        )
-    })?;
+    let sql = "DELETE FROM accounts WHERE address = ?1 COLLATE NOCASE";
+    store.with(|c| c.execute(sql, [address]))?;
     Ok(())
 }
 

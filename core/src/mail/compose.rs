@@ -41,8 +41,19 @@ pub struct Attachment {
     pub name: String,
     /// `type/subtype`; empty (or `application/octet-stream`) means "guess from the name".
     pub content_type: String,
-    /// The file's bytes in standard base64.
+    /// The file's bytes in standard base64 (empty when `bytes` or `staged` carries them).
     pub data_base64: String,
+    /// The window handed the shell this file's bytes as a binary IPC body under this id
+    /// (`stage_attachment`, docs/ipc.md), so that they never travel as base64 in JSON; the
+    /// shell puts them in `bytes` before core sees the draft.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub staged: Option<String>,
+    /// The file's bytes themselves, when the caller has them (the command line reading a
+    /// file, the shell after `stage_attachment`): no base64 copy is made. Never serialized.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// A message ready for the outbox: its envelope and its exact bytes.
@@ -256,12 +267,21 @@ fn decode_attachments(
     let mut out = Vec::with_capacity(attachments.len());
     let mut encoded_total: u64 = 0;
     for mut a in attachments {
-        let data = base64::engine::general_purpose::STANDARD
-            .decode(a.data_base64.trim())
-            .map_err(|e| Error::InvalidInput {
-                what: format!("attachment {}", a.name),
-                why: format!("its data is not base64 ({e})"),
-            })?;
+        let data = match (a.bytes.take(), &a.staged) {
+            (Some(bytes), _) => bytes,
+            (None, Some(_)) => {
+                return Err(Error::InvalidInput {
+                    what: format!("attachment {}", a.name),
+                    why: "its bytes never reached Postern (attach the file again)".into(),
+                })
+            }
+            (None, None) => base64::engine::general_purpose::STANDARD
+                .decode(a.data_base64.trim())
+                .map_err(|e| Error::InvalidInput {
+                    what: format!("attachment {}", a.name),
+                    why: format!("its data is not base64 ({e})"),
+                })?,
+        };
         a.data_base64 = String::new();
         // base64 in the message grows it by a third, plus line breaks.
         let encoded = (data.len() as u64).div_ceil(3) * 4 * 78 / 76;

@@ -46,11 +46,13 @@ fn html_alternative_and_attachments_make_mixed_and_alternative_parts() {
             name: "report.pdf".into(),
             content_type: "".into(),
             data_base64: STANDARD.encode(&pdf),
+            ..Default::default()
         },
         Attachment {
             name: "data".into(),
             content_type: "text/csv".into(),
             data_base64: STANDARD.encode(b"a,b\n1,2\n"),
+            ..Default::default()
         },
     ];
     let c = compose(&d, GMAIL).unwrap();
@@ -102,6 +104,7 @@ fn an_oversize_attachment_is_refused_with_size_and_limit() {
         name: "big.bin".into(),
         content_type: "".into(),
         data_base64: STANDARD.encode(vec![7u8; 3000]),
+        ..Default::default()
     }];
     let e = compose(&d, 2000).unwrap_err();
     match &e {
@@ -117,6 +120,7 @@ fn an_oversize_attachment_is_refused_with_size_and_limit() {
             name: format!("part{i}.bin"),
             content_type: "".into(),
             data_base64: STANDARD.encode(vec![1u8; 1000]),
+            ..Default::default()
         })
         .collect();
     let e = compose(&d, 3000).unwrap_err();
@@ -134,6 +138,7 @@ fn bad_base64_and_bad_content_type_are_explained() {
         name: "x.txt".into(),
         content_type: "".into(),
         data_base64: "not base64!!".into(),
+        ..Default::default()
     }];
     assert!(compose(&d, GMAIL)
         .unwrap_err()

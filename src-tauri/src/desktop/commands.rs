@@ -87,8 +87,29 @@ pub async fn set_publishing_status(
     app.set_publishing_status(&provider, status).await
 }
 
+/// One attachment's bytes, as the binary body of the call (not JSON); returns the id the
+/// draft's attachment names in `staged`.
 #[tauri::command]
-pub async fn send(app: State<'_, App>, draft: Draft) -> Result<OutboxItem> {
+pub fn stage_attachment(
+    request: tauri::ipc::Request<'_>,
+    staged: State<'_, crate::staged::Staged>,
+) -> Result<String> {
+    match request.body() {
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok(staged.put(bytes.clone())),
+        tauri::ipc::InvokeBody::Json(_) => Err(Error::InvalidInput {
+            what: "attachment".into(),
+            why: "its bytes must come as the call's binary body".into(),
+        }),
+    }
+}
+
+#[tauri::command]
+pub async fn send(
+    app: State<'_, App>,
+    staged: State<'_, crate::staged::Staged>,
+    mut draft: Draft,
+) -> Result<OutboxItem> {
+    staged.resolve(&mut draft);
     app.send(draft).await
 }
 

@@ -40,6 +40,7 @@ pub fn run() -> i32 {
                 tray::on_main_closing(window.app_handle());
             }
         })
+        .manage(crate::staged::Staged::default())
         .invoke_handler(with_commands!(handler))
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();

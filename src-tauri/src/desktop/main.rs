@@ -12,6 +12,7 @@ mod autostart;
 mod commands;
 mod gui;
 mod notify;
+mod staged;
 mod tray;
 
 fn main() {

@@ -75,6 +75,14 @@ export const removeAccount = (address: string) => call<null>("remove_account", {
 /** Deletes the account here without the provider's confirmation (its grant may still be live there). */
 export const forgetAccount = (address: string) => call<null>("forget_account", { address });
 /** Queues the draft; the `postern://outbox` event tells the rest. */
+/** One attachment's bytes as the call's binary body; returns the id a draft's attachment names in `staged`. */
+export async function stageAttachment(bytes: Uint8Array): Promise<string> {
+  try {
+    return await invoke<string>("stage_attachment", bytes);
+  } catch (err) {
+    throw toErrorView(err);
+  }
+}
 export const send = (draft: Draft) => call<OutboxItem>("send", { draft });
 export const listOutbox = () => call<OutboxItem[]>("list_outbox");
 export const retryOutbox = (id: number) => call<OutboxItem>("retry_outbox", { id });

@@ -1,5 +1,5 @@
 // Building the Draft that `send` takes, from what the person typed and picked.
-import type { Attachment, Draft } from "./api";
+import { stageAttachment, type Attachment, type Draft } from "./api";
 
 /** The compose form's fields, as typed. */
 export type DraftFields = {
@@ -13,27 +13,33 @@ export type DraftFields = {
   html?: string;
 };
 
-/** Reads a picked file into an attachment, its bytes as base64. */
-export function fileToAttachment(file: File): Promise<Attachment> {
+/**
+ * Hands a picked file's bytes to the shell as they are (a binary IPC body, not base64 in JSON)
+ * and returns the attachment that names them; called when the message is sent, so a failed
+ * send can simply be sent again.
+ */
+export async function fileToAttachment(file: File): Promise<Attachment> {
+  const staged = await stageAttachment(await readBytes(file));
+  return {
+    name: file.name,
+    contentType: file.type || "application/octet-stream",
+    dataBase64: "",
+    staged,
+  };
+}
+
+/** A file's bytes (FileReader: what every WebView and the test DOM have). */
+function readBytes(file: File): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
-    reader.onload = () => {
-      const url = String(reader.result ?? "");
-      // A data URL: "data:<type>;base64,<bytes>"; the bytes follow the first comma.
-      const comma = url.indexOf(",");
-      resolve({
-        name: file.name,
-        contentType: file.type || "application/octet-stream",
-        dataBase64: comma >= 0 ? url.slice(comma + 1) : "",
-      });
-    };
+    reader.onload = () => resolve(new Uint8Array(reader.result as ArrayBuffer));
     reader.onerror = () =>
       reject({
         kind: "attachment",
         message: `Postern could not read the file “${file.name}”.`,
         fix: "Check that the file still exists and that you may read it, then attach it again.",
       });
-    reader.readAsDataURL(file);
+    reader.readAsArrayBuffer(file);
   });
 }
 

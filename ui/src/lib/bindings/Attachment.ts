@@ -13,6 +13,12 @@ name: string,
  */
 contentType: string, 
 /**
- * The file's bytes in standard base64.
+ * The file's bytes in standard base64 (empty when `bytes` or `staged` carries them).
  */
-dataBase64: string, };
+dataBase64: string, 
+/**
+ * The window handed the shell this file's bytes as a binary IPC body under this id
+ * (`stage_attachment`, docs/ipc.md), so that they never travel as base64 in JSON; the
+ * shell puts them in `bytes` before core sees the draft.
+ */
+staged?: string, };

@@ -12,6 +12,7 @@ export const COMMANDS = [
   "revoke",
   "reauthorize",
   "remove_account",
+  "stage_attachment",
   "send",
   "list_outbox",
   "retry_outbox",
