@@ -42,9 +42,8 @@ fn not_confirmed(provider: &Provider, why: String) -> Error {
     }
 }
 
-/// The revocation request did not get an answer.
-fn unreachable(provider: &Provider, e: &reqwest::Error) -> Error {
-    let cause = transport_error("the revocation endpoint", e);
+/// The revocation request got no answer (`cause` says why).
+fn unreachable(provider: &Provider, cause: Error) -> Error {
     tracing::warn!("revocation request failed: {cause}");
     not_confirmed(
         provider,
@@ -81,7 +80,10 @@ async fn authenticated(
         Err(RequestTokenError::ServerResponse(e)) => {
             Ok((transport.status(), e.error().as_ref().to_owned()))
         }
-        Err(RequestTokenError::Request(e)) => Err(unreachable(provider, &e)),
+        Err(RequestTokenError::Request(e)) => Err(unreachable(
+            provider,
+            oauth::unanswered("the revocation endpoint", &e),
+        )),
         Err(RequestTokenError::Parse(..) | RequestTokenError::Other(_)) => {
             Ok((transport.status(), String::new()))
         }
@@ -96,7 +98,7 @@ async fn unauthenticated(provider: &Provider, token: &Secret, hint: &str) -> Res
         .form(&[("token", token.expose()), ("token_type_hint", hint)])
         .send()
         .await
-        .map_err(|e| unreachable(provider, &e))?;
+        .map_err(|e| unreachable(provider, transport_error("the revocation endpoint", &e)))?;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.unwrap_or_default();
     let error = serde_json::from_slice::<BasicRevocationErrorResponse>(&body)
