@@ -9,8 +9,8 @@ use std::convert::Infallible;
 use oauth2::basic::BasicErrorResponse;
 use oauth2::http::{header, HeaderValue, StatusCode};
 use oauth2::{
-    AuthType, AuthorizationCode, ClientId, HttpResponse, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, TokenUrl,
+    AuthType, AuthorizationCode, ClientId, HttpClientError, HttpResponse, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, RequestTokenError, TokenUrl,
 };
 
 use crate::auth::oauth::{self, TokenAnswer, Transport};
@@ -227,13 +227,16 @@ pub(crate) async fn refresh(
 }
 
 fn answer(
-    result: std::result::Result<TokenAnswer, RequestTokenError<reqwest::Error, BasicErrorResponse>>,
+    result: std::result::Result<
+        TokenAnswer,
+        RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>,
+    >,
     transport: &Transport,
     provider: &Provider,
 ) -> Result<TokenResponse> {
     match result {
         Err(RequestTokenError::Request(e)) => {
-            Err(oauth::transport_error("the token endpoint", &e).in_profile(provider))
+            Err(oauth::unanswered("the token endpoint", &e).in_profile(provider))
         }
         other => read(other, transport.status(), &provider.label),
     }

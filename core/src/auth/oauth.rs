@@ -1,9 +1,10 @@
-//! A provider profile's OAuth 2.0 client on the `oauth2` crate, which builds the consent URL
-//! with PKCE, the code and refresh grants and RFC 7009 revocation requests, over the
+//! A provider profile's OAuth 2.0 client on the `oauth2` crate: the consent URL with PKCE
+//! (auth/flow.rs), the code and refresh grants (auth/exchange.rs) and RFC 7009 revocation with
+//! client authentication (auth/revoke.rs), sent by oauth2's reqwest integration over the
 //! profile's own reqwest client (https only, no redirects, timeouts, the profile's extra CA:
 //! `Provider::http_client`).
 //!
-//! Two things oauth2 does not give sit here on top of it:
+//! What oauth2 does not give sits here on top of it:
 //! - its errors carry no HTTP status, and only a 400 `invalid_grant` may end a grant (a 5xx
 //!   or 429 saying the same is temporary, docs/google.md "Code exchange and refresh"), so
 //!   [`Transport`] keeps the status of the answer it received;
@@ -12,6 +13,10 @@
 //!   replaced by the default). [`TokenAnswer`] reads the RFC 6749 §5.1 fields leniently and
 //!   implements oauth2's `TokenResponse`; Google's additions (`id_token`,
 //!   `refresh_token_expires_in`) are oauth2 `ExtraTokenFields` in [`GoogleFields`].
+//!
+//! Beside it, not on it: a revocation without client authentication (auth/revoke.rs says
+//! why), the redirect's RFC 9207 `iss` (auth/flow.rs), and tokeninfo, UserInfo and the
+//! id_token's claims (auth/validate.rs), which are Google's and OpenID's, not OAuth 2.0's.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,8 +28,8 @@ use oauth2::basic::{
 };
 use oauth2::{
     AccessToken, AsyncHttpClient, AuthType, AuthUrl, ClientId, ClientSecret, EndpointNotSet,
-    EndpointSet, ExtraTokenFields, HttpRequest, HttpResponse, RefreshToken, RevocationUrl, Scope,
-    StandardRevocableToken, TokenUrl,
+    EndpointSet, ExtraTokenFields, HttpClientError, HttpRequest, HttpResponse, RefreshToken,
+    RevocationUrl, Scope, StandardRevocableToken, TokenUrl,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -84,7 +89,8 @@ pub(crate) fn client(
     })
 }
 
-/// oauth2's HTTP client: the profile's reqwest client, remembering the status it received.
+/// oauth2's HTTP client: its reqwest integration over the profile's reqwest client,
+/// remembering the status of the answer.
 pub(crate) struct Transport {
     http: reqwest::Client,
     status: AtomicU16,
@@ -106,22 +112,28 @@ impl Transport {
 }
 
 impl<'c> AsyncHttpClient<'c> for Transport {
-    type Error = reqwest::Error;
-    type Future = Pin<
-        Box<dyn Future<Output = std::result::Result<HttpResponse, reqwest::Error>> + Send + 'c>,
-    >;
+    type Error = HttpClientError<reqwest::Error>;
+    type Future =
+        Pin<Box<dyn Future<Output = std::result::Result<HttpResponse, Self::Error>> + Send + 'c>>;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let response = self.http.execute(request.try_into()?).await?;
-            let status = response.status();
-            self.status.store(status.as_u16(), Ordering::Relaxed);
-            let headers = response.headers().clone();
-            let mut answer = HttpResponse::new(response.bytes().await?.to_vec());
-            *answer.status_mut() = status;
-            *answer.headers_mut() = headers;
+            let answer = self.http.call(request).await?;
+            self.status
+                .store(answer.status().as_u16(), Ordering::Relaxed);
             Ok(answer)
         })
+    }
+}
+
+/// A request that got no answer from `what`, as network or TLS trouble.
+pub(crate) fn unanswered(what: &str, e: &HttpClientError<reqwest::Error>) -> Error {
+    match e {
+        HttpClientError::Reqwest(e) => transport_error(what, e),
+        other => Error::Network {
+            what: what.to_owned(),
+            why: other.to_string(),
+        },
     }
 }
 
