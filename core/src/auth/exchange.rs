@@ -175,8 +175,23 @@ pub(crate) fn parse_answer(status: u16, body: &str, provider: &str) -> Result<To
     read(result, status, provider)
 }
 
-/// Exchanges the authorization code (with the PKCE verifier) for tokens. The client
-/// authenticates in the form body, as Google's Desktop clients must (docs/google.md).
+/// The profile's client at the token endpoint, authenticating in the form body as Google's
+/// Desktop clients must (docs/google.md), and a transport that keeps the answer's status.
+fn token_endpoint(
+    provider: &Provider,
+    client_id: &str,
+    client_secret: &Secret,
+) -> Result<(oauth::ProfileClient, Transport)> {
+    let client = oauth::client(
+        provider,
+        client_id,
+        Some(client_secret),
+        AuthType::RequestBody,
+    )?;
+    Ok((client, Transport::new(provider)?))
+}
+
+/// Exchanges the authorization code (with the PKCE verifier) for tokens.
 pub(crate) async fn exchange_code(
     provider: &Provider,
     client_id: &str,
@@ -185,16 +200,10 @@ pub(crate) async fn exchange_code(
     verifier: &Secret,
     redirect_uri: &str,
 ) -> Result<TokenResponse> {
-    let client = oauth::client(
-        provider,
-        client_id,
-        Some(client_secret),
-        AuthType::RequestBody,
-    )?;
+    let (client, transport) = token_endpoint(provider, client_id, client_secret)?;
     let redirect_uri = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| Error::Internal {
         why: format!("the loopback redirect address is not a URL: {e}"),
     })?;
-    let transport = Transport::new(provider)?;
     let result = client
         .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_owned()))
@@ -211,13 +220,7 @@ pub(crate) async fn refresh(
     client_secret: &Secret,
     refresh_token: &Secret,
 ) -> Result<TokenResponse> {
-    let client = oauth::client(
-        provider,
-        client_id,
-        Some(client_secret),
-        AuthType::RequestBody,
-    )?;
-    let transport = Transport::new(provider)?;
+    let (client, transport) = token_endpoint(provider, client_id, client_secret)?;
     let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
     let result = client
         .exchange_refresh_token(&refresh_token)
