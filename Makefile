@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export NO_AT_BRIDGE := 1
 export GTK_USE_PORTAL := 0
 
-.PHONY: run test bench fuzz deps ui lint rust-test ui-test e2e deb deb-test clean bindings
+.PHONY: run test msrv bench fuzz deps ui lint rust-test ui-test e2e deb deb-test clean bindings
 
 # Debian packages, Rust components, tauri-driver, the UI's npm packages.
 deps:
@@ -27,6 +27,7 @@ run: ui
 test: ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	$(MAKE) --no-print-directory msrv
 	cd ui && npm run --silent check && npm test --silent
 	scripts/check-harness
 	scripts/with-desktop cargo test --workspace --no-fail-fast
@@ -36,6 +37,14 @@ test: ui
 ## types, commands and events (docs/ipc.md); `make test` fails while it is stale.
 bindings:
 	POSTERN_WRITE_BINDINGS=1 cargo test --quiet -p postern --lib contract::bindings::committed_bindings_are_what_the_contract_generates
+
+## make msrv: each rust-version is true: the workspace type-checks with the app's (Cargo.toml),
+## core, the sandbox and the test kit with core's (core/Cargo.toml). Check, not test, so it
+## stays quick; scripts/bootstrap installs both toolchains.
+rust_version = $(shell sed -n 's/^rust-version = "\(.*\)"$$/\1/p' $(1))
+msrv: ui
+	cargo +$(call rust_version,Cargo.toml) check --workspace --all-targets --quiet
+	cargo +$(call rust_version,core/Cargo.toml) check -p postern-core -p postern-sandbox -p postern-testkit --all-targets --quiet
 
 ## make deb-test: builds the .deb, installs it (dpkg -i), checks it, starts it, removes it.
 deb-test: deb

@@ -1,5 +1,5 @@
-//! Provider profiles: Google built in (endpoints and scopes from google-protocol.md §1,
-//! §11, §12), custom ones from `<config_dir>/providers.toml` (the sandbox is one), and the
+//! Provider profiles: Google built in (endpoints, scopes and SMTP from docs/google.md),
+//! custom ones from `<config_dir>/providers.toml` (the sandbox is one), and the
 //! import of the JSON file Google's console downloads for a Desktop client.
 
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::consent::{walk, Plan};
+use crate::consent::{answer, Plan};
 use crate::ports::free_port;
 
 /// chromedriver plus one Chromium session.
@@ -75,12 +75,24 @@ impl Browser {
     }
 
     /// Opens the consent page at `url` and answers it by `plan`; returns the address the
-    /// browser ended on (the loopback page).
+    /// browser went to (the loopback), or where it still is after 15 seconds.
     pub async fn consent(&self, url: &str, plan: &Plan) -> String {
-        walk(&self.client, url, plan)
+        answer(&self.client, url, plan)
             .await
-            .unwrap_or_else(|e| panic!("the browser could not answer the consent page: {e}"))
-            .url
+            .unwrap_or_else(|e| panic!("the browser could not answer the consent page: {e}"));
+        let page = url.split('?').next().unwrap_or(url);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let now = self
+                .client
+                .current_url()
+                .await
+                .expect("the browser's address");
+            if !now.as_str().starts_with(page) || Instant::now() > deadline {
+                return now.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The text of the page the browser shows now.

@@ -77,24 +77,46 @@ fn redirect_uri_of(consent: &str) -> Result<String, String> {
         .ok_or_else(|| "the consent URL has no redirect_uri".to_owned())
 }
 
+fn failed(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String {
+    let what = what.to_owned();
+    move |err| format!("{what}: {err}")
+}
+
 /// Opens the consent page at `consent` in the browser of `c`, answers it by `plan`, and waits
-/// for the loopback page the flow ends on.
+/// for the loopback page the flow ends on (its `#title`).
 pub async fn walk(c: &Client, consent: &str, plan: &Plan) -> Result<Landing, String> {
-    let e = |what: &str| {
-        let what = what.to_owned();
-        move |err: fantoccini::error::CmdError| format!("{what}: {err}")
+    let e = failed;
+    let mut landing = Landing {
+        stray_titles: answer(c, consent, plan).await?,
+        ..Landing::default()
     };
-    let mut landing = Landing::default();
+    let title = c
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("#title"))
+        .await
+        .map_err(e("the loopback page"))?;
+    landing.title = title.text().await.map_err(e("title"))?;
+    landing.message = text_of(c, "#message").await;
+    landing.url = c.current_url().await.map_err(e("url"))?.to_string();
+    Ok(landing)
+}
+
+/// Opens the consent page at `consent` and answers it by `plan`, up to pressing Allow or Deny;
+/// returns the titles of the stray pages visited first (see [`Plan::forge_first`]).
+pub async fn answer(c: &Client, consent: &str, plan: &Plan) -> Result<Vec<String>, String> {
+    let e = failed;
+    let mut stray_titles = Vec::new();
     if plan.forge_first {
         let redirect = redirect_uri_of(consent)?;
         c.goto(&format!("{redirect}?code=forged-code&state=forged-state"))
             .await
             .map_err(e("forged redirect"))?;
-        landing.stray_titles.push(text_of(c, "#title").await);
+        stray_titles.push(text_of(c, "#title").await);
         c.goto(&format!("{redirect}favicon.ico"))
             .await
             .map_err(e("favicon"))?;
-        landing.stray_titles.push(text_of(c, "#title").await);
+        stray_titles.push(text_of(c, "#title").await);
     }
     c.goto(consent).await.map_err(e("consent page"))?;
     let email = c
@@ -132,16 +154,7 @@ pub async fn walk(c: &Client, consent: &str, plan: &Plan) -> Result<Landing, Str
         .click()
         .await
         .map_err(e("click"))?;
-    let title = c
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("#title"))
-        .await
-        .map_err(e("the loopback page"))?;
-    landing.title = title.text().await.map_err(e("title"))?;
-    landing.message = text_of(c, "#message").await;
-    landing.url = c.current_url().await.map_err(e("url"))?.to_string();
-    Ok(landing)
+    Ok(stray_titles)
 }
 
 fn unescape(s: &str) -> String {
