@@ -27,6 +27,8 @@ run: ui
 test: ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	set -o pipefail; scripts/module-graph --check | tail -1
+	set -o pipefail; scripts/module-graph --check --depth 2 | tail -1
 	$(MAKE) --no-print-directory msrv
 	cd ui && npm run --silent check && npm test --silent
 	scripts/check-harness
