@@ -7,8 +7,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::consent_page::{self, ErrorPage};
-use super::grants::AuthCode;
-use super::scopes;
+use crate::store::codes::AuthCode;
+use crate::store::scopes;
 use crate::web::{AppState, Params};
 use crate::Profile;
 

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::client_auth;
-use super::grants::Revocation;
 use crate::conn::Cutter;
+use crate::store::grants::Revocation;
 use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{id_token, scopes};
+use crate::store::{id_token, scopes};
 use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 
