@@ -1,4 +1,5 @@
-//! `POST /token`: the authorization_code and refresh_token grants (docs/google.md, "Code exchange and refresh").
+//! `POST /token`: the authorization_code and refresh_token grants (docs/google.md, "Code
+//! exchange and refresh").
 
 use axum::body::Bytes;
 use axum::extract::State;

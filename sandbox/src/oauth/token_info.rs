@@ -1,6 +1,6 @@
-//! `tokeninfo` and `userinfo` (docs/google.md, "Tokeninfo and UserInfo"): what a live token says about itself. Tokeninfo's
-//! numbers are JSON strings, as Google sends them; dead tokens get 400 `invalid_token`.
-//! Tokeninfo is Google's own: the strict profile answers it with 404.
+//! `tokeninfo` and `userinfo` (docs/google.md, "Tokeninfo and UserInfo"): what a live token
+//! says about itself. Tokeninfo's numbers are JSON strings, as Google sends them; dead tokens
+//! get 400 `invalid_token`. Tokeninfo is Google's own: the strict profile answers it with 404.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

@@ -1,7 +1,7 @@
-//! The grant store: authorization codes, grants (one per refresh token), access tokens,
-//! and every rule that ends a grant (docs/google.md, "Why a grant ends"): revocation, 6 months unused, password change,
-//! Testing's 7 days, time-based access, the per client+account count limit, and (strict
-//! profile) reuse of a rotated-out refresh token.
+//! The grant store: authorization codes, grants (one per refresh token), access tokens, and
+//! every rule that ends a grant (docs/google.md, "Why a grant ends"): revocation, 6 months
+//! unused, password change, Testing's 7 days, time-based access, the per client+account count
+//! limit, and (strict profile) reuse of a rotated-out refresh token.
 
 use std::collections::{HashMap, HashSet};
 
