@@ -14,8 +14,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::oauth::clients::Client;
-use crate::oauth::grants::lifetime_secs;
+use crate::store::clients::Client;
+use crate::store::grants::lifetime_secs;
 use crate::web::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {

@@ -5,8 +5,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::mailbox::StoredMessage;
-use crate::oauth::clients::Client;
-use crate::oauth::grants::lifetime_secs;
+use crate::store::clients::Client;
+use crate::store::grants::lifetime_secs;
 use crate::{Profile, Sandbox};
 
 impl Sandbox {

@@ -26,6 +26,7 @@ mod routers;
 mod sandbox;
 mod smtp;
 mod state;
+mod store;
 mod tls;
 mod web;
 

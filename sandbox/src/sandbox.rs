@@ -11,12 +11,12 @@ use tokio::task::JoinHandle;
 
 use crate::access;
 use crate::conn::{Cutter, TlsListener};
-use crate::oauth::clients::Client;
-use crate::oauth::grants::{lifetime_secs, Store, DEFAULT_ACCESS_TOKEN_SECS};
-use crate::oauth::id_token::Signer;
 use crate::routers::{http_router, https_router};
 use crate::smtp::{self, SmtpMode};
 use crate::state::{Shared, SharedParts};
+use crate::store::clients::Client;
+use crate::store::grants::{lifetime_secs, Store, DEFAULT_ACCESS_TOKEN_SECS};
+use crate::store::id_token::Signer;
 use crate::tls;
 use crate::{Profile, SandboxError};
 

@@ -11,8 +11,8 @@ use crate::clock::Clock;
 use crate::counts::Counts;
 use crate::faults::Faults;
 use crate::mailbox::StoredMessage;
-use crate::oauth::grants::Store;
-use crate::oauth::id_token::Signer;
+use crate::store::grants::Store;
+use crate::store::id_token::Signer;
 use crate::Profile;
 
 /// Gmail's advertised SIZE.

@@ -1,5 +1,5 @@
-//! Looking for tokens on disk after an app run: every file under the given folders, for the exact tokens a run
-//! produced and for anything shaped like a sandbox (or Google) secret.
+//! Looking for tokens on disk after an app run: every file under the given folders, for the
+//! exact tokens a run produced and for anything shaped like a sandbox (or Google) secret.
 
 use std::path::PathBuf;
 

@@ -6,30 +6,18 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::consent_page::{self, ErrorPage};
-use super::grants::AuthCode;
-use super::scopes;
+use super::consent_page::{self, AuthRequest, ErrorPage};
+use crate::store::codes::AuthCode;
+use crate::store::scopes;
 use crate::web::{AppState, Params};
 use crate::Profile;
-
-/// A validated authorization request.
-#[derive(Debug, Clone)]
-pub(crate) struct AuthRequest {
-    pub(crate) client_id: String,
-    pub(crate) redirect_uri: String,
-    pub(crate) scopes: Vec<String>,
-    pub(crate) state: Option<String>,
-    pub(crate) code_challenge: String,
-    pub(crate) login_hint: Option<String>,
-    pub(crate) prompt: Option<String>,
-    pub(crate) access_type: String,
-}
 
 fn invalid_request(detail: impl Into<String>) -> ErrorPage {
     ErrorPage::new(StatusCode::BAD_REQUEST, "invalid_request", detail)
 }
 
-/// Loopback rules (docs/google.md, "The loopback redirect"): http, 127.0.0.1 / [::1] / localhost, any port, any path.
+/// Loopback rules (docs/google.md, "The loopback redirect"): http, 127.0.0.1 / [::1] /
+/// localhost, any port, any path.
 fn check_redirect(uri: &str) -> Result<(), ErrorPage> {
     if uri == "oob" || uri.starts_with("urn:ietf:wg:oauth:2.0:oob") {
         return Err(invalid_request(

@@ -5,8 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::consent::AuthRequest;
-use super::scopes;
+use crate::store::scopes;
 use crate::Profile;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;\
@@ -17,8 +16,21 @@ padding:.5rem;font-size:1rem;box-sizing:border-box}ul{padding-left:1.2rem}.err{c
 padding:.5rem 1.5rem;border-radius:4px;border:1px solid #dadce0;background:#fff}\
 #allow{background:#1a73e8;color:#fff;border-color:#1a73e8}.note{color:#5f6368;font-size:.85rem}";
 
-/// Time-based access (docs/google.md, "Why a grant ends"): the `<select id="access-duration">` options, in seconds;
-/// the empty value means "until I revoke access".
+/// A validated authorization request: what the consent page shows and the decision acts on.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthRequest {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) code_challenge: String,
+    pub(crate) login_hint: Option<String>,
+    pub(crate) prompt: Option<String>,
+    pub(crate) access_type: String,
+}
+
+/// Time-based access (docs/google.md, "Why a grant ends"): the `<select id="access-duration">`
+/// options, in seconds; the empty value means "until I revoke access".
 pub(crate) const ACCESS_DURATIONS: [(&str, &str); 4] = [
     ("", "Until I revoke access"),
     ("3600", "1 hour"),

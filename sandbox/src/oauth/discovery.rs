@@ -1,5 +1,5 @@
-//! `/.well-known/openid-configuration` and the JWKS: Google's shape (docs/google.md, "Endpoints") with the
-//! sandbox's own URLs, or a standard provider's for the strict profile.
+//! `/.well-known/openid-configuration` and the JWKS: Google's shape (docs/google.md,
+//! "Endpoints") with the sandbox's own URLs, or a standard provider's for the strict profile.
 
 use axum::extract::State;
 use axum::http::StatusCode;

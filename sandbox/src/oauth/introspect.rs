@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{client_auth, id_token};
+use super::client_auth;
+use crate::store::id_token;
 use crate::web::{json_response, oauth_error, AppState, Params};
 
 pub(crate) const PATH: &str = "/introspect";

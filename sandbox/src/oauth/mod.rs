@@ -2,16 +2,11 @@
 //! standards-conformant provider's (see [`crate::Profile`]).
 
 mod client_auth;
-pub(crate) mod clients;
-mod codes;
 mod consent;
 mod consent_page;
 mod discovery;
-pub(crate) mod grants;
-pub(crate) mod id_token;
 mod introspect;
 mod revoke;
-pub(crate) mod scopes;
 mod token;
 mod token_info;
 

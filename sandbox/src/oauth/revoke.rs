@@ -1,7 +1,7 @@
-//! `POST /revoke` (docs/google.md, "Revocation"; RFC 7009). Revoking an access or a refresh token ends the whole
-//! grant. Google asks for no client authentication and answers a dead or unknown token
-//! with 400 `invalid_token`; the strict profile requires client authentication, refuses
-//! another client's token, and answers a dead token with 200 (RFC 7009 §2.2).
+//! `POST /revoke` (docs/google.md, "Revocation"; RFC 7009). Revoking an access or a refresh
+//! token ends the whole grant. Google asks for no client authentication and answers a dead or
+//! unknown token with 400 `invalid_token`; the strict profile requires client authentication,
+//! refuses another client's token, and answers a dead token with 200 (RFC 7009 §2.2).
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::client_auth;
-use super::grants::Revocation;
 use crate::conn::Cutter;
+use crate::store::grants::Revocation;
 use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 

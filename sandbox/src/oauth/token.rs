@@ -1,4 +1,5 @@
-//! `POST /token`: the authorization_code and refresh_token grants (docs/google.md, "Code exchange and refresh").
+//! `POST /token`: the authorization_code and refresh_token grants (docs/google.md, "Code
+//! exchange and refresh").
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,8 +11,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::client_auth::Presented;
-use super::grants::{CodeProblem, Issued, RefreshProblem};
-use super::{id_token, scopes};
+use crate::store::codes::CodeProblem;
+use crate::store::grants::{Issued, RefreshProblem};
+use crate::store::{id_token, scopes};
 use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 

@@ -1,6 +1,6 @@
-//! `tokeninfo` and `userinfo` (docs/google.md, "Tokeninfo and UserInfo"): what a live token says about itself. Tokeninfo's
-//! numbers are JSON strings, as Google sends them; dead tokens get 400 `invalid_token`.
-//! Tokeninfo is Google's own: the strict profile answers it with 404.
+//! `tokeninfo` and `userinfo` (docs/google.md, "Tokeninfo and UserInfo"): what a live token
+//! says about itself. Tokeninfo's numbers are JSON strings, as Google sends them; dead tokens
+//! get 400 `invalid_token`. Tokeninfo is Google's own: the strict profile answers it with 404.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{id_token, scopes};
+use crate::store::{id_token, scopes};
 use crate::web::{json_response, oauth_error, AppState, Params};
 use crate::Profile;
 

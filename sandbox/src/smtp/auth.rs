@@ -1,4 +1,5 @@
-//! SASL payloads of XOAUTH2 and OAUTHBEARER (docs/google.md, "Gmail SMTP"), checked against the token store.
+//! SASL payloads of XOAUTH2 and OAUTHBEARER (docs/google.md, "Gmail SMTP"), checked against the
+//! token store.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

@@ -1,5 +1,5 @@
-//! Gmail's SMTP server (docs/google.md, "Gmail SMTP"): an implicit-TLS listener (like port 465) and a
-//! plain-then-STARTTLS listener (like port 587), one task per connection.
+//! Gmail's SMTP server (docs/google.md, "Gmail SMTP"): an implicit-TLS listener (like port 465)
+//! and a plain-then-STARTTLS listener (like port 587), one task per connection.
 
 mod auth;
 mod reply;

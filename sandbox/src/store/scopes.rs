@@ -44,8 +44,9 @@ pub(crate) fn expand(granted: &[String]) -> Vec<String> {
     out
 }
 
-/// Granular consent (docs/google.md, "The loopback redirect"): checkboxes when Sign-In scopes come with another scope, or
-/// when two or more non-Sign-In scopes are requested; otherwise all-or-nothing.
+/// Granular consent (docs/google.md, "The loopback redirect"): checkboxes when Sign-In scopes
+/// come with another scope, or when two or more non-Sign-In scopes are requested; otherwise
+/// all-or-nothing.
 pub(crate) fn is_granular(requested: &[String]) -> bool {
     let identity = requested.iter().filter(|s| is_identity(s)).count();
     let other = requested.len() - identity;

@@ -1,7 +1,8 @@
 //! Authorization codes: issued on Allow, single-use, 10 minutes (docs/google.md,
 //! "Code exchange and refresh").
 
-use super::grants::{Issued, Store};
+use std::collections::HashMap;
+
 use crate::random;
 
 pub(crate) const CODE_SECS: i64 = 600;
@@ -29,16 +30,20 @@ pub(crate) enum CodeProblem {
     Expired,
 }
 
-impl Store {
-    pub(crate) fn issue_code(&mut self, code: AuthCode) -> String {
+/// The codes issued and not yet used.
+#[derive(Debug, Default)]
+pub(crate) struct Codes(HashMap<String, AuthCode>);
+
+impl Codes {
+    pub(crate) fn issue(&mut self, code: AuthCode) -> String {
         let value = random::auth_code();
-        self.codes.insert(value.clone(), code);
+        self.0.insert(value.clone(), code);
         value
     }
 
     /// Looks a code up without using it; the caller checks client, redirect and PKCE.
-    pub(crate) fn peek_code(&self, code: &str, now: i64) -> Result<AuthCode, CodeProblem> {
-        match self.codes.get(code) {
+    pub(crate) fn peek(&self, code: &str, now: i64) -> Result<AuthCode, CodeProblem> {
+        match self.0.get(code) {
             Some(c) if now - c.issued_at > CODE_SECS => Err(CodeProblem::Expired),
             Some(c) => Ok(c.clone()),
             None if code.starts_with("4/") => Err(CodeProblem::UsedOrUnknown),
@@ -46,20 +51,8 @@ impl Store {
         }
     }
 
-    /// Uses a code up and issues the tokens it was worth.
-    pub(crate) fn redeem_code(&mut self, code: &str, now: i64) -> Option<Issued> {
-        let c = self.codes.remove(code)?;
-        let key = (c.client_id.clone(), c.email.clone());
-        let first_consent = self.consented.insert(key);
-        let access_token = self.new_access(&c.client_id, &c.email, &c.scopes, &c.access_type, now);
-        let grant = (first_consent || c.prompt_consent).then(|| self.new_grant(&c, now));
-        Some(Issued {
-            access_token,
-            expires_in: self.access_secs,
-            refresh_token_expires_in: grant.as_ref().and_then(|g| g.access_until.map(|t| t - now)),
-            refresh_token: grant.map(|g| g.token),
-            scopes: c.scopes,
-            email: c.email,
-        })
+    /// Takes a code out: it can be used once.
+    pub(crate) fn take(&mut self, code: &str) -> Option<AuthCode> {
+        self.0.remove(code)
     }
 }

@@ -1,12 +1,12 @@
-//! The grant store: authorization codes, grants (one per refresh token), access tokens,
-//! and every rule that ends a grant (docs/google.md, "Why a grant ends"): revocation, 6 months unused, password change,
-//! Testing's 7 days, time-based access, the per client+account count limit, and (strict
-//! profile) reuse of a rotated-out refresh token.
+//! The grant store: authorization codes, grants (one per refresh token), access tokens, and
+//! every rule that ends a grant (docs/google.md, "Why a grant ends"): revocation, 6 months
+//! unused, password change, Testing's 7 days, time-based access, the per client+account count
+//! limit, and (strict profile) reuse of a rotated-out refresh token.
 
 use std::collections::{HashMap, HashSet};
 
 use super::clients::Client;
-pub(crate) use super::codes::{AuthCode, CodeProblem};
+use super::codes::{AuthCode, CodeProblem, Codes};
 use super::scopes;
 use crate::random;
 
@@ -113,7 +113,7 @@ pub(crate) struct Store {
     pub(crate) access_secs: i64,
     /// Strict profile: every refresh replaces the refresh token.
     rotate: bool,
-    pub(super) codes: HashMap<String, AuthCode>,
+    codes: Codes,
     grants: Vec<Grant>,
     /// Refresh tokens replaced by rotation, and the grant each belonged to.
     rotated: HashMap<String, u64>,
@@ -132,7 +132,7 @@ impl Store {
             refresh_limit: DEFAULT_REFRESH_LIMIT,
             access_secs,
             rotate,
-            codes: HashMap::new(),
+            codes: Codes::default(),
             grants: Vec::new(),
             rotated: HashMap::new(),
             access: HashMap::new(),
@@ -171,7 +171,33 @@ impl Store {
         !self.unverified.contains(&email.to_ascii_lowercase())
     }
 
-    pub(super) fn new_access(
+    pub(crate) fn issue_code(&mut self, code: AuthCode) -> String {
+        self.codes.issue(code)
+    }
+
+    /// Looks a code up without using it; the caller checks client, redirect and PKCE.
+    pub(crate) fn peek_code(&self, code: &str, now: i64) -> Result<AuthCode, CodeProblem> {
+        self.codes.peek(code, now)
+    }
+
+    /// Uses a code up and issues the tokens it was worth.
+    pub(crate) fn redeem_code(&mut self, code: &str, now: i64) -> Option<Issued> {
+        let c = self.codes.take(code)?;
+        let key = (c.client_id.clone(), c.email.clone());
+        let first_consent = self.consented.insert(key);
+        let access_token = self.new_access(&c.client_id, &c.email, &c.scopes, &c.access_type, now);
+        let grant = (first_consent || c.prompt_consent).then(|| self.new_grant(&c, now));
+        Some(Issued {
+            access_token,
+            expires_in: self.access_secs,
+            refresh_token_expires_in: grant.as_ref().and_then(|g| g.access_until.map(|t| t - now)),
+            refresh_token: grant.map(|g| g.token),
+            scopes: c.scopes,
+            email: c.email,
+        })
+    }
+
+    fn new_access(
         &mut self,
         client_id: &str,
         email: &str,
@@ -193,7 +219,7 @@ impl Store {
         token
     }
 
-    pub(super) fn new_grant(&mut self, c: &AuthCode, now: i64) -> Grant {
+    fn new_grant(&mut self, c: &AuthCode, now: i64) -> Grant {
         let testing = self.client(&c.client_id).is_some_and(|cl| cl.testing);
         let testing_end = (testing && !scopes::only_identity(&c.scopes))
             .then_some(c.issued_at + TESTING_REFRESH_SECS);
