@@ -10,8 +10,12 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use crate::error::Result;
 use crate::store::{storage, Store};
 
-/// How long a lease lasts without renewal; the holder renews it on every pass of its loop.
+/// How long the background worker's lease lasts without renewal; it renews it on its passes.
 pub(crate) const LEASE_SECS: i64 = 45;
+/// How long the lease of a process without a worker lasts (one that carries its own messages,
+/// as `postern send` does): short, so that such a process, once idle, stands in no other's
+/// way for long, and long enough that one sending many in a row renews it seldom.
+pub(crate) const CARRY_LEASE_SECS: i64 = 4;
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE delivery_lease (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -24,12 +28,14 @@ pub(crate) fn migrate(store: &Store) -> Result<()> {
     store.migrate("delivery_lease", MIGRATIONS)
 }
 
-/// Takes or renews the lease for `me` when it is free, lapsed, held by a process that is gone,
-/// or already ours; `alive` tells whether another holder's process still runs.
+/// Takes or renews the lease for `me` for `secs` seconds when it is free, lapsed, held by a
+/// process that is gone, or already ours; `alive` tells whether another holder's process
+/// still runs.
 pub(crate) fn try_hold(
     store: &Store,
     me: &str,
     now: i64,
+    secs: i64,
     alive: impl Fn(&str) -> bool,
 ) -> Result<bool> {
     let mut conn = store.conn();
@@ -53,7 +59,7 @@ pub(crate) fn try_hold(
         tx.execute(
             "INSERT INTO delivery_lease (id, owner, expires_at) VALUES (1, ?1, ?2)
              ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
-            params![me, now + LEASE_SECS],
+            params![me, now + secs],
         )
         .map_err(storage)?;
     }
@@ -100,20 +106,26 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         migrate(&store).unwrap();
         let alive = |_: &str| true;
-        assert!(try_hold(&store, "a", 100, alive).unwrap());
-        assert!(!try_hold(&store, "b", 110, alive).unwrap(), "a holds it");
-        assert_eq!(holder(&store, 110, alive).unwrap().as_deref(), Some("a"));
-        assert!(try_hold(&store, "a", 120, alive).unwrap(), "a renews");
+        assert!(try_hold(&store, "a", 100, LEASE_SECS, alive).unwrap());
         assert!(
-            try_hold(&store, "b", 130, |o: &str| o != "a").unwrap(),
+            !try_hold(&store, "b", 110, LEASE_SECS, alive).unwrap(),
+            "a holds it"
+        );
+        assert_eq!(holder(&store, 110, alive).unwrap().as_deref(), Some("a"));
+        assert!(
+            try_hold(&store, "a", 120, LEASE_SECS, alive).unwrap(),
+            "a renews"
+        );
+        assert!(
+            try_hold(&store, "b", 130, LEASE_SECS, |o: &str| o != "a").unwrap(),
             "a's process is gone"
         );
         assert!(
-            try_hold(&store, "c", 130 + LEASE_SECS + 1, alive).unwrap(),
+            try_hold(&store, "c", 130 + LEASE_SECS + 1, LEASE_SECS, alive).unwrap(),
             "b stopped renewing"
         );
         release(&store, "c").unwrap();
         assert_eq!(holder(&store, 200, alive).unwrap(), None);
-        assert!(try_hold(&store, "d", 200, alive).unwrap());
+        assert!(try_hold(&store, "d", 200, LEASE_SECS, alive).unwrap());
     }
 }

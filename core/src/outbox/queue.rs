@@ -252,7 +252,7 @@ impl Outbox {
         let deadline = Instant::now() + timeout;
         let result = async {
             loop {
-                let here = !self.worker_running() && self.hold_lease()?;
+                let here = !self.worker_running() && self.hold_lease(lease::CARRY_LEASE_SECS)?;
                 let mut moving = None;
                 for &id in ids {
                     if here {
@@ -292,8 +292,9 @@ impl Outbox {
         }
         .await;
         // The lease stays held for the next message (a process that sends many in a row
-        // takes it once); it goes when this outbox is dropped, when the background work
-        // stops, or with the process, whose end other processes notice (owner.rs).
+        // renews it every few seconds, not per message); it lapses within
+        // CARRY_LEASE_SECS once this process is idle, and goes at once when this outbox is
+        // dropped or with the process, whose end other processes notice (owner.rs).
         result
     }
 
@@ -310,7 +311,7 @@ impl Outbox {
         };
         while !stopping.is_requested() {
             // Another process delivers while it holds the lease; look again after a while.
-            match self.hold_lease() {
+            match self.hold_lease(lease::LEASE_SECS) {
                 Ok(true) => {}
                 Ok(false) => {
                     nap(IDLE).await;
@@ -360,14 +361,14 @@ impl Outbox {
     }
 
     /// Takes or renews the delivery lease for this process.
-    fn hold_lease(&self) -> Result<bool> {
+    fn hold_lease(&self, secs: i64) -> Result<bool> {
         let now = now_unix();
-        if self.lease_until.load(Ordering::SeqCst) - now > lease::LEASE_SECS / 2 {
+        if self.lease_until.load(Ordering::SeqCst) - now > secs / 2 {
             return Ok(true);
         }
         let me = self.carrier.owner();
-        let held = lease::try_hold(&self.store, me, now, |o| owner_alive(o, me))?;
-        let until = if held { now + lease::LEASE_SECS } else { 0 };
+        let held = lease::try_hold(&self.store, me, now, secs, |o| owner_alive(o, me))?;
+        let until = if held { now + secs } else { 0 };
         self.lease_until.store(until, Ordering::SeqCst);
         Ok(held)
     }
