@@ -211,7 +211,7 @@ pub enum Error {
     #[error("internal error: {why}")]
     Internal { why: String },
 
-    // ---- outbox (send issue) ----
+    // ---- the outbox ----
     #[error("“{value}” in {field} is not an email address: {why}")]
     NotAnAddress {
         field: String,
