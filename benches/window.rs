@@ -23,10 +23,11 @@ mod desktop;
 #[allow(dead_code)]
 mod tray_host;
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use postern_testkit::Group;
 
 /// Where `desktop::screenshot_screen` saves (unused by this bench, needed by the module).
 #[allow(dead_code)]
@@ -49,7 +50,7 @@ struct Subject {
 
 /// A started app: its own process group, stopped (with every helper) when dropped.
 struct Running {
-    child: Child,
+    group: Group,
     started: Instant,
     _dirs: tempfile::TempDir,
 }
@@ -61,21 +62,17 @@ impl Running {
         cmd.env("POSTERN_DATA_DIR", dirs.path().join("data"))
             .env("POSTERN_CONFIG_DIR", dirs.path().join("config"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0);
+            .stderr(Stdio::null());
         let started = Instant::now();
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", subject.binary.display()));
         Running {
-            child,
+            group: Group::spawn(cmd),
             started,
             _dirs: dirs,
         }
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.group.id()
     }
 
     /// The app's process and every process below it.
@@ -91,23 +88,6 @@ impl Running {
 
     fn cpu_ticks(&self) -> u64 {
         self.processes().into_iter().map(cpu_ticks).sum()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let group = self.child.id() as i32;
-        // SAFETY: signalling the process group this bench created; no memory is touched.
-        unsafe { libc::kill(-group, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if self.child.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        unsafe { libc::kill(-group, libc::SIGKILL) };
-        let _ = self.child.wait();
     }
 }
 

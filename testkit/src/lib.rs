@@ -13,6 +13,7 @@ pub mod harness;
 pub mod launchers;
 pub mod leaks;
 pub mod ports;
+pub mod process;
 pub mod sandbox;
 pub mod send;
 
@@ -23,4 +24,5 @@ pub use harness::{log_file, Harness, Options};
 pub use launchers::{ChromeLauncher, FormBrowser, RecordingLauncher};
 pub use ports::free_port;
 pub use postern_sandbox::Profile;
+pub use process::Group;
 pub use sandbox::{sandbox_provider, strict_provider};
