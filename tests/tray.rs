@@ -149,6 +149,9 @@ async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it
     j.click("[data-testid=tab-settings]").await;
     j.wait_attr("[data-testid=tab-settings]", "aria-selected", "true")
         .await;
+    // No faster than a person: notify-rust starts listening for the click only once the
+    // notification is shown, so a click in the same instant can go unheard under load.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let clicked = Command::new("dunstctl")
         .args(["action", "0"])
         .status()
