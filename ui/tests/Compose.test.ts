@@ -88,6 +88,8 @@ describe("Compose", () => {
 
     await user.click(screen.getByTestId("compose-send"));
 
+    // The file's bytes are read and staged first, so the send comes a moment after the click.
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("send", expect.anything()));
     expect(invokeMock).toHaveBeenCalledWith("send", {
       draft: {
         from: "ada@example.com",
@@ -172,6 +174,7 @@ describe("QuickCompose", () => {
     await user.type(screen.getByLabelText("Subject"), "Lunch?");
     await user.type(screen.getByLabelText("Message"), "At noon.");
     await user.click(screen.getByRole("button", { name: "Send" }));
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("send", expect.anything()));
     expect(invokeMock).toHaveBeenCalledWith("send", {
       draft: {
         from: "ada@example.com",
