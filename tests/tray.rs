@@ -134,6 +134,8 @@ async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it
         labels(&menu)
     );
 
+    // What earlier suites left on the screen goes first: the click below is on the newest one.
+    desktop::close_shown_notifications();
     // Google's side ends the grant (the person removed access in their account).
     j.sandbox_admin(&url)
         .post("revoke", serde_json::json!({ "email": me }))
@@ -149,8 +151,8 @@ async fn a_revoked_grant_is_notified_with_its_cause_and_the_tray_reauthorizes_it
     j.click("[data-testid=tab-settings]").await;
     j.wait_attr("[data-testid=tab-settings]", "aria-selected", "true")
         .await;
-    // No faster than a person: notify-rust starts listening for the click only once the
-    // notification is shown, so a click in the same instant can go unheard under load.
+    // No faster than a person: notify-rust listens for the click only once the notification
+    // is shown, so a click in that same instant could go unheard.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let clicked = Command::new("dunstctl")
         .args(["action", "0"])

@@ -17,14 +17,20 @@ pub struct Received {
     pub body: String,
 }
 
-/// Every notification dunst received so far (shown ones are closed first, which moves them to
-/// its history).
-pub fn notifications() -> Vec<Received> {
+/// Closes every notification dunst shows now (they move to its history), so that what a test
+/// makes next is the only one on the screen: earlier suites share this notification server.
+pub fn close_shown_notifications() {
     let ok = Command::new("dunstctl").arg("close-all").status();
     assert!(
         ok.is_ok_and(|s| s.success()),
         "dunstctl close-all failed: is dunst running on the harness's bus (scripts/with-desktop)?"
     );
+}
+
+/// Every notification dunst received so far (shown ones are closed first, which moves them to
+/// its history).
+pub fn notifications() -> Vec<Received> {
+    close_shown_notifications();
     let out = Command::new("dunstctl").arg("history").output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("dunstctl history is not JSON ({e})"));
