@@ -380,11 +380,10 @@ impl App {
         self.courier.discard(id)
     }
 
-    /// Starts the outbox worker, and requeues an account's waiting mail when its grant works
-    /// again: on a `Status` event saying so (a reauthorization here), and every minute from
-    /// the store (a reauthorization by another process, e.g. `postern authorize`). Called by
-    /// [`App::start_background`].
-    pub fn start_outbox_worker(&self) {
+    /// Starts the outbox worker, and requeues an account's waiting mail when a `Status` event
+    /// says its grant works again (a reauthorization here); a reauthorization by another
+    /// process (e.g. `postern authorize`) is found by [`App::background_pass`] every minute.
+    fn start_outbox_worker(&self) {
         if self.courier.start_worker(&self.loops) {
             wiring::requeue_on_status(&self.events, self.courier.clone(), &self.loops);
         }

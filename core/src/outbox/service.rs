@@ -170,19 +170,14 @@ impl Courier {
         self.outbox.discard(id)
     }
 
-    /// Starts the outbox worker, and requeues an account's waiting mail every minute from
-    /// the store (a reauthorization by another process, e.g. `postern authorize`). Returns
-    /// false when it runs already.
+    /// Starts the outbox worker among `loops`. Returns false when it runs already. (The
+    /// minute's look for waiting mail whose grant works again, after a reauthorization by
+    /// another process, is part of the app's background pass.)
     pub(crate) fn start_worker(self: &Arc<Self>, loops: &Background) -> bool {
         if self.outbox.worker_running() {
             return false;
         }
         self.outbox.start_worker_in(self.hooks.clone(), loops);
-        let courier = self.clone();
-        loops.every(Duration::from_secs(60), true, move || {
-            courier.requeue_waiting_if_valid();
-            std::future::ready(())
-        });
         true
     }
 
