@@ -24,6 +24,9 @@ run: ui
 ## make test: formatting, lints, every Rust test, the UI's checks and unit tests, the
 ## end-to-end suites (real keychain, real Chromium, the real app window, a tray host, a
 ## notification server), inside a private desktop; then the .deb, installed and started.
+# The tests are built first and then run within this many seconds (a warm run takes about 6
+# minutes on 2 cores): a hang fails the run, saying so, long before CI's own limit.
+TEST_TIME_LIMIT ?= 1800
 test: ui
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -32,7 +35,8 @@ test: ui
 	$(MAKE) --no-print-directory msrv
 	cd ui && npm run --silent check && npm test --silent
 	scripts/check-harness
-	scripts/with-desktop cargo test --workspace --no-fail-fast
+	cargo test --workspace --no-run --quiet
+	POSTERN_TIME_LIMIT=$(TEST_TIME_LIMIT) scripts/with-desktop cargo test --workspace --no-fail-fast
 	$(MAKE) --no-print-directory deb-test
 
 ## make bindings: rewrites the UI's TypeScript contract (ui/src/lib/bindings/) from the Rust

@@ -109,6 +109,29 @@ fn precheck(_service: &str) -> Result<()> {
     Ok(())
 }
 
+/// How long a keychain that went away is given to come back before it is asked once more.
+const COME_BACK: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Runs a keychain operation, and once more when the keychain was unreachable: a Secret
+/// Service that ended (a crash, a session's keyring restarting) is started again by D-Bus at
+/// the next call, and a send should not fail for the moment in between. Every operation is
+/// safe to repeat (a write replaces, a delete of nothing is fine). A keychain still not there
+/// is reported as before; a locked or refusing one is never retried.
+fn once_more_if_gone<T>(op: impl Fn() -> Result<T>) -> Result<T> {
+    match op() {
+        Err(Error::KeychainUnavailable { .. }) => {
+            std::thread::sleep(COME_BACK);
+            op()
+        }
+        done => done,
+    }
+}
+
+/// How long an async caller waits for one keychain call. The vault never lets the keychain
+/// prompt (a locked one is an error at once), so a call this slow is a keychain that hangs;
+/// the caller gets an error that says so instead of waiting for ever.
+pub const KEYCHAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Vault {
     /// The vault for `service`.
     pub fn new(service: impl Into<String>) -> Vault {
@@ -129,7 +152,7 @@ impl Vault {
 
     /// Whether the keychain is there and unlocked.
     pub fn check(&self) -> Result<()> {
-        precheck(&self.service)
+        once_more_if_gone(|| precheck(&self.service))
     }
 
     /// Stores (or replaces) a secret. Over [`MAX_SECRET_BYTES`] is refused before anything
@@ -141,20 +164,24 @@ impl Vault {
                 limit: MAX_SECRET_BYTES,
             });
         }
-        precheck(&self.service)?;
-        self.entry(account, kind)?
-            .set_password(secret.expose())
-            .map_err(map_keyring)
+        once_more_if_gone(|| {
+            precheck(&self.service)?;
+            self.entry(account, kind)?
+                .set_password(secret.expose())
+                .map_err(map_keyring)
+        })
     }
 
     /// Reads a secret; `None` when there is none.
     pub fn get(&self, account: &str, kind: SecretKind) -> Result<Option<Secret>> {
-        precheck(&self.service)?;
-        match self.entry(account, kind)?.get_password() {
-            Ok(s) => Ok(Some(Secret::new(s))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_keyring(e)),
-        }
+        once_more_if_gone(|| {
+            precheck(&self.service)?;
+            match self.entry(account, kind)?.get_password() {
+                Ok(s) => Ok(Some(Secret::new(s))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(map_keyring(e)),
+            }
+        })
     }
 
     /// Reads a secret that must be there.
@@ -168,11 +195,13 @@ impl Vault {
 
     /// Deletes a secret (absent is fine).
     pub fn delete(&self, account: &str, kind: SecretKind) -> Result<()> {
-        precheck(&self.service)?;
-        match self.entry(account, kind)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_keyring(e)),
-        }
+        once_more_if_gone(|| {
+            precheck(&self.service)?;
+            match self.entry(account, kind)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(map_keyring(e)),
+            }
+        })
     }
 
     /// Deletes the account's refresh and access tokens.
@@ -225,12 +254,30 @@ impl Keychain {
         &self,
         f: impl FnOnce(&Vault) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        // On a thread of its own rather than the blocking pool: a call stuck in the keychain
+        // must not hold up the runtime's shutdown, which waits for the pool's threads.
         let vault = self.vault.clone();
-        tokio::task::spawn_blocking(move || f(&vault))
-            .await
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("postern-keychain".into())
+            .spawn(move || {
+                let _ = tx.send(f(&vault));
+            })
             .map_err(|e| Error::Internal {
-                why: format!("a keychain call failed to run: {e}"),
-            })?
+                why: format!("could not start a keychain call: {e}"),
+            })?;
+        match tokio::time::timeout(KEYCHAIN_PATIENCE, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Error::Internal {
+                why: "a keychain call ended without an answer".to_owned(),
+            }),
+            Err(_) => Err(Error::KeychainUnavailable {
+                why: format!(
+                    "the keychain did not answer within {} seconds",
+                    KEYCHAIN_PATIENCE.as_secs()
+                ),
+            }),
+        }
     }
 
     /// Whether the keychain is there and unlocked.
@@ -359,5 +406,39 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code(), "secret_too_large");
         assert!(e.to_string().contains("2561"));
+    }
+
+    #[test]
+    fn an_unreachable_keychain_is_asked_once_more_and_a_locked_one_is_not() {
+        let calls = std::cell::Cell::new(0);
+        let answered = once_more_if_gone(|| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                Err(Error::KeychainUnavailable { why: "gone".into() })
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!((answered.unwrap(), calls.get()), (7, 2));
+
+        calls.set(0);
+        let gone: Result<()> = once_more_if_gone(|| {
+            calls.set(calls.get() + 1);
+            Err(Error::KeychainUnavailable { why: "gone".into() })
+        });
+        assert_eq!(
+            (gone.unwrap_err().code(), calls.get()),
+            ("keychain_unavailable", 2)
+        );
+
+        calls.set(0);
+        let locked: Result<()> = once_more_if_gone(|| {
+            calls.set(calls.get() + 1);
+            Err(Error::KeychainLocked)
+        });
+        assert_eq!(
+            (locked.unwrap_err().code(), calls.get()),
+            ("keychain_locked", 1)
+        );
     }
 }
