@@ -23,6 +23,9 @@ pub fn run() -> i32 {
         eprintln!("postern: {why}");
         return 1;
     }
+    // The first launch opens its world (keychain, database, the sandbox's servers) while GTK
+    // and WebKit start, instead of after them with the window waiting: see `early_open`.
+    let early = early_open();
     let built = tauri::Builder::default()
         // First: a second launch hands over to the first here, before it opens anything.
         .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
@@ -44,11 +47,21 @@ pub fn run() -> i32 {
         .invoke_handler(with_commands!(handler))
         .setup(|tauri_app| {
             let handle = tauri_app.handle().clone();
-            // Opened here, after the single-instance check, so that a second launch never
-            // touches the first one's sandbox. Failing here would make Tauri panic; say why
-            // in plain words instead and stop with the documented exit code.
+            // Opened by `early_open` while Tauri started, or here, after the single-instance
+            // check, by a launch that did not get the first launch's lock. Failing here would
+            // make Tauri panic; say why in plain words instead and stop with the documented
+            // exit code.
+            let opening = early;
+            let opened = tauri::async_runtime::block_on(async move {
+                match opening {
+                    Some(task) => task.await.unwrap_or_else(|e| {
+                        Err(anyhow::anyhow!("opening Postern stopped unexpectedly: {e}"))
+                    }),
+                    None => startup::open_for_gui().await,
+                }
+            });
             let startup::Opened { app, sandbox } =
-                match tauri::async_runtime::block_on(startup::open_for_gui()) {
+                match opened {
                     Ok(opened) => opened,
                     Err(e) => {
                         startup::report_failed_start(&e);
@@ -88,6 +101,34 @@ pub fn run() -> i32 {
         }
     });
     0
+}
+
+/// Starts opening the app on Tauri's runtime at once, when this is the first launch.
+///
+/// A second launch must never open anything (opening sandbox mode empties the sandbox's data,
+/// which the first launch is using), and the single-instance plugin only tells after Tauri
+/// has started. So the first launch is known here by a lock of its own, held for the life of
+/// the process: `gui.lock` in the data folder. A launch that does not get it opens nothing
+/// early; the plugin then hands it over to the first, or, when the first was just ending, it
+/// opens in `setup` as before.
+fn early_open() -> Option<tauri::async_runtime::JoinHandle<anyhow::Result<startup::Opened>>> {
+    let settings = postern_core::settings::Settings::from_env().ok()?;
+    let mut folder = std::fs::DirBuilder::new();
+    let mut file = std::fs::OpenOptions::new();
+    file.create(true).truncate(false).write(true);
+    // The data folder's own modes (core/src/store.rs), in case this makes it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folder.mode(0o700);
+        file.mode(0o600);
+    }
+    folder.recursive(true).create(&settings.data_dir).ok()?;
+    let lock = file.open(settings.data_dir.join("gui.lock")).ok()?;
+    lock.try_lock().ok()?;
+    // Held until the process ends; the OS lets go of it then, also after a crash.
+    std::mem::forget(lock);
+    Some(tauri::async_runtime::spawn(startup::open_for_gui()))
 }
 
 /// Postern could not start (the keychain locked or missing, say): the main window says why and
