@@ -7,6 +7,7 @@
 //!     accounts and the sandbox banner for Postern, the page for hello-world), the median (and the
 //!     spread) of several starts, the two apps started in turn. "Showing" is read from the screen, not from either app: the first frame
 //!     after which the window's pixels stay the same for a second. Target: within 1.2x.
+//!     With POSTERN_BENCH_FRAMES set, each new frame's time is printed on standard error.
 //! (h) PSS of all the app's processes (the app, WebKit's web and network processes) with the
 //!     main window open, three seconds after it showed. Target: within 1.2x.
 //! (i) PSS of everything Postern keeps running in the tray, with no window open (after the
@@ -158,7 +159,15 @@ fn time_to_shown(app: &Running, title: &str) -> f64 {
                     return since.duration_since(app.started).as_secs_f64();
                 }
             }
-            (Some(px), _) => stable_since = Some((px, now)),
+            (Some(px), _) => {
+                if std::env::var_os("POSTERN_BENCH_FRAMES").is_some() {
+                    eprintln!(
+                        "{title}: new frame at {:.0} ms",
+                        now.duration_since(app.started).as_secs_f64() * 1e3
+                    );
+                }
+                stable_since = Some((px, now))
+            }
             (None, _) => stable_since = None,
         }
         std::thread::sleep(Duration::from_millis(30));

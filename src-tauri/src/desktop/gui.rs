@@ -60,15 +60,14 @@ pub fn run() -> i32 {
                     None => startup::open_for_gui().await,
                 }
             });
-            let startup::Opened { app, sandbox } =
-                match opened {
-                    Ok(opened) => opened,
-                    Err(e) => {
-                        startup::report_failed_start(&e);
-                        show_failed_start(&handle, &startup::explain_failed_start(&e));
-                        return Ok(());
-                    }
-                };
+            let startup::Opened { app, sandbox } = match opened {
+                Ok(opened) => opened,
+                Err(e) => {
+                    startup::report_failed_start(&e);
+                    show_failed_start(&handle, &startup::explain_failed_start(&e));
+                    return Ok(());
+                }
+            };
             // The sandbox lives as long as the app; dropping it stops its servers.
             tauri_app.manage(SandboxHandle(std::sync::Mutex::new(sandbox)));
             tauri_app.manage(app.clone());
