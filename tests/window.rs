@@ -25,27 +25,48 @@ async fn main_window_shows_its_heading_and_sandbox_banner() {
 async fn a_second_launch_focuses_the_first_window_and_exits() {
     let app = AppWindow::launch().await;
     assert_eq!(app.text_of("#app-title").await, "Postern");
+    let status = hand_over(app.dirs.env()).await;
+    assert!(status.success(), "second instance exited with {status}");
+    // The first window is still there and answering.
+    assert_eq!(app.text_of("#app-title").await, "Postern");
+
+    // A second launch on another data folder hands over too, and opens nothing on the way:
+    // opening sandbox mode would have emptied that folder's sandbox data.
+    let other = tempfile::tempdir().unwrap();
+    let kept = other.path().join("sandbox").join("kept");
+    std::fs::create_dir_all(&kept).unwrap();
+    let mut env = app.dirs.env();
+    env[0].1 = other.path().display().to_string();
+    let status = hand_over(env).await;
+    assert!(status.success(), "second instance exited with {status}");
+    assert!(
+        kept.exists(),
+        "the second launch opened its own sandbox mode"
+    );
+    assert_eq!(app.text_of("#app-title").await, "Postern");
+    app.close().await;
+}
+
+/// Starts the app a second time with `env`; returns how it ended (it must hand over).
+async fn hand_over(env: Vec<(String, String)>) -> std::process::ExitStatus {
+    assert_eq!(env[0].0, "POSTERN_DATA_DIR");
     let started = Instant::now();
     let mut second = Command::new(app_binary())
-        .envs(app.dirs.env())
+        .envs(env)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let status = loop {
+    loop {
         if let Some(s) = second.try_wait().unwrap() {
-            break s;
+            return s;
         }
         if started.elapsed() > Duration::from_secs(30) {
             let _ = second.kill();
             panic!("the second instance kept running instead of handing over to the first");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(status.success(), "second instance exited with {status}");
-    // The first window is still there and answering.
-    assert_eq!(app.text_of("#app-title").await, "Postern");
-    app.close().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

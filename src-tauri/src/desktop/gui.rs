@@ -111,6 +111,11 @@ pub fn run() -> i32 {
 /// early; the plugin then hands it over to the first, or, when the first was just ending, it
 /// opens in `setup` as before.
 fn early_open() -> Option<tauri::async_runtime::JoinHandle<anyhow::Result<startup::Opened>>> {
+    // The lock is per data folder; a first launch on another folder (another
+    // POSTERN_DATA_DIR, same keychain service) is the plugin's to find.
+    if another_instance_runs() {
+        return None;
+    }
     let settings = postern_core::settings::Settings::from_env().ok()?;
     let mut folder = std::fs::DirBuilder::new();
     let mut file = std::fs::OpenOptions::new();
@@ -128,6 +133,31 @@ fn early_open() -> Option<tauri::async_runtime::JoinHandle<anyhow::Result<startu
     // Held until the process ends; the OS lets go of it then, also after a crash.
     std::mem::forget(lock);
     Some(tauri::async_runtime::spawn(startup::open_for_gui()))
+}
+
+/// Whether a Postern window process already runs in this desktop session: the
+/// single-instance plugin's name (tauri.conf.json's identifier and ".SingleInstance") has an
+/// owner on the session bus. Unsure counts as yes: the launch then opens in `setup`.
+#[cfg(target_os = "linux")]
+fn another_instance_runs() -> bool {
+    let config: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap_or_default();
+    let Some(identifier) = config["identifier"].as_str() else {
+        return true;
+    };
+    let name = format!("{identifier}.SingleInstance");
+    let asked = || -> zbus::Result<bool> {
+        let bus = zbus::blocking::Connection::session()?;
+        let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
+        Ok(dbus.name_has_owner(name.as_str().try_into()?)?)
+    };
+    asked().unwrap_or(true)
+}
+
+/// Elsewhere there is no session bus to ask; the data folder's lock alone decides.
+#[cfg(not(target_os = "linux"))]
+fn another_instance_runs() -> bool {
+    false
 }
 
 /// Postern could not start (the keychain locked or missing, say): the main window says why and
