@@ -58,7 +58,7 @@ fn an_endless_attachment_or_stdin_is_refused_while_reading() {
         &dirs,
         &["send", "--attach", "/dev/zero", "--to", "a@b.test"],
     );
-    child.stdin.take().unwrap().write_all(b"body").unwrap();
+    postern_testkit::feed(&mut child, b"body");
     let (code, err, peak) = finish(child, Duration::from_secs(60));
     assert_eq!(code, Some(2), "{err}");
     assert!(

@@ -24,5 +24,5 @@ pub use harness::{log_file, Harness, Options};
 pub use launchers::{ChromeLauncher, FormBrowser, RecordingLauncher};
 pub use ports::free_port;
 pub use postern_sandbox::Profile;
-pub use process::Group;
+pub use process::{feed, Group};
 pub use sandbox::{sandbox_provider, strict_provider};

@@ -56,3 +56,20 @@ impl Drop for Group {
         let _ = self.child.wait();
     }
 }
+
+/// Writes `input` to a child's piped standard input and closes it. A command that refuses its
+/// arguments exits without reading its input, which closes the pipe under the writer: that is
+/// the command's answer, for the test to read from its output and exit code, not a failure to
+/// write.
+pub fn feed(child: &mut Child, input: &[u8]) {
+    use std::io::Write;
+    let mut stdin = child
+        .stdin
+        .take()
+        .expect("the child's standard input is piped");
+    match stdin.write_all(input) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => panic!("could not write the child's standard input: {e}"),
+    }
+}

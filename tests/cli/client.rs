@@ -2,7 +2,6 @@
 //! Cloud Console is kept beside its ID (never with its secret), and a word Postern does not
 //! know is refused with the words it does.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -27,7 +26,7 @@ fn postern(dirs: &AppDirs, keyring: &str, args: &[&str], stdin: &[u8]) -> Output
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    postern_testkit::feed(&mut child, stdin);
     child.wait_with_output().unwrap()
 }
 

@@ -2,7 +2,7 @@
 //! test run against it: private folders, a private keyring service, the sandbox's admin API.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -79,7 +79,7 @@ impl Sandbox {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        postern_testkit::feed(&mut child, stdin);
         child.wait_with_output().unwrap()
     }
 
