@@ -155,6 +155,15 @@ impl AppWindow {
                 Err(_) => panic!("the app window did not open within 45 s (did the app crash at start? see its output above)"),
             }
         };
+        // The session opens when the page has loaded; the window builds its page once its
+        // first data has come (ui/src/lib/boot.ts). Hand the window over as a person first
+        // sees it: built.
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(fantoccini::Locator::Css("#app > *"))
+            .await
+            .unwrap_or_else(|e| panic!("the window's page was not built within 20 s: {e}"));
         AppWindow {
             client,
             _driver: driver,

@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { render, screen } from "@testing-library/svelte";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import App from "../src/App.svelte";
+import { firstData, FIRST_DATA_WAIT_MS, startLoading } from "../src/lib/boot";
+import { router } from "../src/lib/router.svelte";
+import { store } from "../src/lib/store.svelte";
+import { account, info, revokedStatus, status } from "./fixtures";
+
+const invokeMock = vi.mocked(invoke);
+const listenMock = vi.mocked(listen);
+
+/** The order in which the window asked the shell for things: listens and commands. */
+let asked: string[];
+
+function answer(cmd: string) {
+  switch (cmd) {
+    case "app_info":
+      return info();
+    case "list_accounts":
+      return [account(status()), account(revokedStatus({ address: "bo@example.org" }))];
+    case "list_outbox":
+    case "list_activity":
+      return [];
+    case "get_preferences":
+      return { senderNames: {} };
+    default:
+      throw new Error(`the test did not expect ${cmd}`);
+  }
+}
+
+beforeEach(() => {
+  asked = [];
+  listenMock.mockReset();
+  listenMock.mockImplementation(async (event) => {
+    asked.push(`listen ${event}`);
+    return () => {};
+  });
+  invokeMock.mockReset();
+  invokeMock.mockImplementation(async (cmd) => {
+    asked.push(cmd);
+    return answer(cmd);
+  });
+  store.accounts = [];
+  store.activity = [];
+  store.outbox = [];
+  store.selected = null;
+  store.info = null;
+  store.loadError = null;
+  router.route = "status";
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("a window's start", () => {
+  it("listens to every event before it asks for the lists, and has the data before it is built", async () => {
+    const loading = startLoading("");
+    await firstData(loading);
+    const lastListen = asked.map((a) => a.startsWith("listen")).lastIndexOf(true);
+    expect(asked.slice(0, lastListen + 1).filter((a) => a.startsWith("listen"))).toHaveLength(6);
+    for (const list of ["list_accounts", "list_outbox", "list_activity"]) {
+      expect(asked.indexOf(list)).toBeGreaterThan(lastListen);
+    }
+    expect(store.accounts.map((a) => a.address)).toEqual(["ada@example.com", "bo@example.org"]);
+
+    // The page built on that data shows it at once and asks for nothing again.
+    const before = invokeMock.mock.calls.length;
+    render(App, { props: { loading } });
+    expect(screen.getByTestId("token-state")).toHaveAttribute("data-state", "valid");
+    await Promise.resolve();
+    expect(invokeMock.mock.calls.length).toBe(before);
+  });
+
+  it("is built after a while without its data when the shell is slow, and the data fills it later", async () => {
+    vi.useFakeTimers();
+    let release: (v: unknown) => void = () => {};
+    invokeMock.mockImplementation(async (cmd) => {
+      asked.push(cmd);
+      if (cmd === "list_accounts") await new Promise((r) => (release = r));
+      return answer(cmd);
+    });
+    const loading = startLoading("");
+    let shown = false;
+    void firstData(loading).then(() => (shown = true));
+    await vi.advanceTimersByTimeAsync(FIRST_DATA_WAIT_MS - 1);
+    expect(shown).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(shown).toBe(true);
+    vi.useRealTimers();
+
+    render(App, { props: { loading } });
+    expect(screen.queryByTestId("token-state")).toBeNull();
+    release(undefined);
+    expect(await screen.findByTestId("token-state")).toHaveAttribute("data-state", "valid");
+  });
+
+  it("a failed load still lets the window be built, to say what failed", async () => {
+    invokeMock.mockImplementation(async () => {
+      throw { kind: "store", message: "Postern could not open its database.", fix: "Check the disk is not full." };
+    });
+    const loading = startLoading("");
+    await firstData(loading);
+    render(App, { props: { loading } });
+    expect(await screen.findByRole("alert")).toHaveTextContent("Postern could not open its database.");
+  });
+
+  it("starts on the account a notification asked for", async () => {
+    const loading = startLoading("#/status?account=bo%40example.org");
+    await firstData(loading);
+    expect(store.selected).toBe("bo@example.org");
+    render(App, { props: { loading } });
+    expect(screen.getByTestId("token-state")).toHaveAttribute("data-state", "revoked");
+  });
+
+  it("asks nothing when the shell sent the explanation of a failed start", async () => {
+    const hash = `#/startup-error?${new URLSearchParams({ kind: "keychain_locked", message: "Locked.", fix: "Unlock it." })}`;
+    expect(startLoading(hash)).toBeNull();
+    await firstData(null);
+    expect(asked).toEqual([]);
+  });
+});
