@@ -14,7 +14,7 @@ import { store } from "./store.svelte";
 export const FIRST_DATA_WAIT_MS = 300;
 
 /** Opened from a notification about one account (`#/status?account=…`): start on it. */
-export function selectAsked(hash: string): void {
+function selectAsked(hash: string): void {
   const asked = new URLSearchParams(hash.split("?")[1] ?? "").get("account");
   if (asked && router.route !== "compose" && !startupError(hash)) store.selected = asked;
 }
