@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::app_binary;
-use common::desktop::{self, alive, app_pid, descendants};
+use common::desktop::{self, alive, app_pid, descendants, program};
 use common::tray_host::{labels, TrayHost};
 use journey::Journey;
 use postern_testkit::Plan as Consent;
@@ -28,7 +28,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn closing_the_window_keeps_postern_in_the_tray_without_a_web_process_until_launched_again() {
     let _serial = SERIAL.lock().await;
     let host = TrayHost::start().await;
-    let j = Journey::start().await;
+    let mut j = Journey::start().await;
     let me = "pat@example.com";
     add_account(&j, me, "tray-close-authorizing").await;
     j.wait_attr("[data-testid=token-state]", "data-state", "valid")
@@ -53,7 +53,6 @@ async fn closing_the_window_keeps_postern_in_the_tray_without_a_web_process_unti
         (900, 620),
         "the window took its new size"
     );
-    let main = j.app.client.window().await.unwrap();
     close_until_gone("the main window is destroyed").await;
     until(
         "no WebKitWebProcess is left once no window is open",
@@ -63,33 +62,58 @@ async fn closing_the_window_keeps_postern_in_the_tray_without_a_web_process_unti
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(alive(pid), "Postern quit instead of staying in the tray");
+    // The same process now runs the small resident program, without GTK and WebKit, with
+    // sandbox mode's emulator as its child.
+    assert_eq!(
+        program(pid),
+        "postern",
+        "the resident runs in the app's process"
+    );
     let still: Vec<String> = descendants(pid);
     assert!(
-        web_processes(pid).is_empty(),
-        "a web process came back: {still:?}"
+        web_processes(pid).is_empty() && !still.iter().any(|c| c.starts_with("WebKit")),
+        "no WebKit process is left: {still:?}"
     );
+    assert_eq!(still, ["postern"], "only the sandbox's process is below it");
     // Told once, with how to quit.
     desktop::screenshot_shown_notification("tray-closed-hint").await;
     let hint =
         desktop::wait_notification("keeps running in the tray", Duration::from_secs(10)).await;
     assert!(hint.body.contains("Quit Postern"), "{hint:?}");
-    // The tray still answers.
-    let menu = host.menu(&item).await;
+    // The resident's tray: the same menu, the same account, the same icon.
+    let resident = host.item_after(&item, Duration::from_secs(30)).await;
+    let menu = host.menu(&resident).await;
     assert!(menu.find("Open Postern").is_some(), "{:?}", labels(&menu));
+    assert!(menu.find("Quick compose").is_some(), "{:?}", labels(&menu));
+    let row = menu
+        .find(me)
+        .unwrap_or_else(|| panic!("no row for {me}: {:?}", labels(&menu)));
+    assert!(row.label.ends_with(": valid"), "{}", row.label);
+    assert!(
+        row.find("Revoke & reauthorize").is_some(),
+        "{:?}",
+        labels(&menu)
+    );
+    until_tray_icon(&host, &resident, "tray.png").await;
+    std::fs::write(
+        common::screenshot_dir().join("tray-menu-resident.txt"),
+        labels(&menu).join("\n"),
+    )
+    .unwrap();
 
-    // A second launch creates the window again, with the same account.
+    // A second launch creates the window again, in the same process, with the same account.
     second_launch(&j).await;
-    switch_to_new_window(&j, Some(&main)).await;
+    until("the window is back", Duration::from_secs(60), || {
+        program(pid) == "postern-desktop" && !web_processes(pid).is_empty()
+    })
+    .await;
+    j.app.reattach(pid).await;
     let row = j
         .text(&format!(
             "[data-testid=account-item][data-address=\"{me}\"]"
         ))
         .await;
     assert!(row.contains("Valid"), "the account after reopening: {row}");
-    assert!(
-        !web_processes(pid).is_empty(),
-        "the new window has a web process"
-    );
     assert_eq!(app_pid(&j.app.dirs.data()), Some(pid), "the same process");
     let back = j.app.client.get_window_rect().await.unwrap();
     assert_eq!(
@@ -97,9 +121,11 @@ async fn closing_the_window_keeps_postern_in_the_tray_without_a_web_process_unti
         "the window comes back where it was, at its size"
     );
     j.app.screenshot("tray-reopened").await;
+    let window_tray = host.item_after(&resident, Duration::from_secs(30)).await;
 
     // Closed a second time: no second hint.
     close_until_gone("the main window is destroyed again").await;
+    let resident = host.item_after(&window_tray, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let hints = desktop::notifications()
         .into_iter()
@@ -107,9 +133,16 @@ async fn closing_the_window_keeps_postern_in_the_tray_without_a_web_process_unti
         .count();
     assert_eq!(hints, 1, "the tray hint is given once");
 
-    // Quit in the tray menu ends the process.
-    host.click(&item, "Quit Postern").await;
+    // Quit in the tray menu ends the process, and the sandbox's with it.
+    let sandbox = desktop::descendant_pids(pid);
+    host.click(&resident, "Quit Postern").await;
     until("Quit ends Postern", Duration::from_secs(20), || !alive(pid)).await;
+    until(
+        "the sandbox's process ends with Postern",
+        Duration::from_secs(10),
+        || !sandbox.iter().any(|p| alive(*p)),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -302,4 +335,143 @@ async fn without_a_tray_host_postern_says_so_once_and_closing_the_window_quits()
     let told = said.matches("no system tray was found").count();
     assert_eq!(told, 1, "said once, in plain words; it said:\n{said}");
     assert!(said.contains("Everything works from the window"), "{said}");
+}
+
+/// The quick-compose window's title.
+const COMPOSE_TITLE: &str = "Quick compose — Postern";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_the_tray_postern_composes_tells_of_a_revocation_and_brings_the_window_back() {
+    let _serial = SERIAL.lock().await;
+    let host = TrayHost::start().await;
+    let mut j = Journey::start().await;
+    let me = "kim@example.com";
+    let url = add_account(&j, me, "resident-authorizing").await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "valid")
+        .await;
+    let admin = j.sandbox_admin(&url);
+    // Short-lived access tokens, so that Postern in the tray uses the grant within seconds.
+    admin
+        .post(
+            "access-token-lifetime",
+            serde_json::json!({ "seconds": 20 }),
+        )
+        .await;
+    j.click("[data-testid=action-refresh]").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = app_pid(&j.app.dirs.data()).expect("the app's process");
+    let window_tray = host.item(Duration::from_secs(30)).await;
+    close_until_gone("the main window is destroyed").await;
+    let resident = host.item_after(&window_tray, Duration::from_secs(30)).await;
+    until("the resident runs", Duration::from_secs(20), || {
+        program(pid) == "postern" && web_processes(pid).is_empty()
+    })
+    .await;
+
+    // Quick compose from the tray: only the quick-compose window comes.
+    host.click(&resident, "Quick compose").await;
+    until("the quick-compose window", Duration::from_secs(60), || {
+        program(pid) == "postern-desktop" && desktop::window_exists(COMPOSE_TITLE)
+    })
+    .await;
+    assert!(
+        !desktop::window_exists(MAIN_TITLE),
+        "only quick compose opens: {}",
+        desktop::window_list()
+    );
+    j.app.reattach(pid).await;
+    j.find("[data-testid=quick-compose]").await;
+    j.type_into("#quick-to", "friend@example.net").await;
+    j.type_into("#quick-subject", "Sent from the tray").await;
+    j.type_into("#quick-text", "No window was open.").await;
+    j.click("[data-testid=compose-send]").await;
+    let queued = j.text("[data-testid=compose-queued]").await;
+    assert!(queued.contains("Sent from the tray"), "{queued}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mailbox = admin.get_json("mailbox").await;
+        let arrived = mailbox.as_array().is_some_and(|all| {
+            all.iter()
+                .any(|m| m["subject"] == "Sent from the tray" && m["account"] == me)
+        });
+        if arrived {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nothing arrived: {mailbox}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Closing it goes back to the tray.
+    let compose_tray = host.item_after(&resident, Duration::from_secs(30)).await;
+    desktop::close_window(COMPOSE_TITLE);
+    let resident = host
+        .item_after(&compose_tray, Duration::from_secs(30))
+        .await;
+    until("back in the tray", Duration::from_secs(20), || {
+        program(pid) == "postern" && web_processes(pid).is_empty()
+    })
+    .await;
+
+    // The grant ends at the provider while no window is open: Postern in the tray finds out at
+    // its next refresh, says so with the cause, and turns the icon.
+    desktop::close_shown_notifications();
+    admin
+        .post("revoke", serde_json::json!({ "email": me }))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let menu = host.menu(&resident).await;
+        let row = menu.find(me).map(|r| r.label.clone()).unwrap_or_default();
+        if row.contains("revoked — needs you") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tray did not learn of the revocation: {:?}",
+            labels(&menu)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    until_tray_icon(&host, &resident, "tray-attention.png").await;
+    desktop::screenshot_shown_notification("resident-revoked-notification").await;
+
+    // A click on the notification brings the window, on that account.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let clicked = Command::new("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .unwrap();
+    assert!(clicked.success(), "dunstctl action");
+    until("the window is back", Duration::from_secs(60), || {
+        program(pid) == "postern-desktop" && desktop::window_exists(MAIN_TITLE)
+    })
+    .await;
+    j.app.reattach(pid).await;
+    j.wait_attr("[data-testid=tab-status]", "aria-selected", "true")
+        .await;
+    j.wait_attr("[data-testid=token-status]", "data-address", me)
+        .await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "revoked")
+        .await;
+    let told =
+        desktop::wait_notification(&format!("{me} can no longer send"), Duration::from_secs(10))
+            .await;
+    assert!(
+        told.body.contains("Authorize the account again"),
+        "{told:?}"
+    );
+    let window_tray = host.item_after(&resident, Duration::from_secs(30)).await;
+    close_until_gone("the main window is destroyed again").await;
+    let resident = host.item_after(&window_tray, Duration::from_secs(30)).await;
+
+    // Revoke & reauthorize in the tray: the window comes back and asks the browser.
+    host.click(&resident, "Revoke & reauthorize").await;
+    until("the window is back", Duration::from_secs(60), || {
+        program(pid) == "postern-desktop" && desktop::window_exists(MAIN_TITLE)
+    })
+    .await;
+    j.app.reattach(pid).await;
+    j.consent(&Consent::allow(me), "resident-reauthorizing")
+        .await;
+    j.wait_attr("[data-testid=token-state]", "data-state", "valid")
+        .await;
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -66,7 +66,7 @@ impl std::fmt::Debug for SandboxConfig {
 }
 
 /// Everything a client needs to talk to the sandbox; the binary prints it as one JSON line.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Endpoints {
     /// `https://127.0.0.1:<https_port>`, the `iss` of id_tokens.
     pub issuer: String,

@@ -116,6 +116,16 @@ pub enum Command {
     /// Keep tokens fresh and deliver the outbox without a window (for headless machines; a
     /// systemd user unit runs it). One Postern process delivers at a time.
     Daemon,
+    /// Postern in the tray with no window open (the desktop app becomes this when its last
+    /// window closes, see src-tauri/src/resident.rs).
+    #[command(hide = true)]
+    Resident,
+    /// Sandbox mode's emulator, as a child of the desktop app (src-tauri/src/sandbox_child.rs).
+    #[command(hide = true)]
+    SandboxChild {
+        #[arg(long)]
+        state_dir: PathBuf,
+    },
 }
 
 fn parse_publishing_status(s: &str) -> Result<PublishingStatus, String> {
@@ -187,6 +197,9 @@ async fn dispatch(command: Command, sandbox: bool) -> Result<i32, Error> {
     if let Command::Sandbox(args) = command {
         return foreground_sandbox::run(args).await;
     }
+    if let Command::SandboxChild { state_dir } = command {
+        return Ok(crate::sandbox_child::run_child(state_dir).await);
+    }
     let sandbox = sandbox
         || std::env::var_os("POSTERN_SANDBOX").is_some()
         || matches!(&command, Command::Authorize { provider, .. } if provider == startup::SANDBOX_PROVIDER);
@@ -257,7 +270,9 @@ async fn dispatch(command: Command, sandbox: bool) -> Result<i32, Error> {
             publishing_status,
         } => client(&app, &provider, id, import, publishing_status).await,
         Command::Daemon => daemon(&app).await,
-        Command::Sandbox(_) => unreachable!("handled above"),
+        Command::Sandbox(_) | Command::SandboxChild { .. } | Command::Resident => {
+            unreachable!("handled above")
+        }
     }
 }
 

@@ -12,5 +12,10 @@ pub const COMMANDS: &[&str] = with_commands!(command_names);
 /// The shell's own event: a notification about an account was clicked (payload: its address).
 pub const SHOW_ACCOUNT: &str = "postern://show-account";
 
+/// The shell's own event: Revoke & reauthorize was chosen in the tray (payload: the address).
+/// The window shows the account and does what its own button does, asking first while the
+/// grant still works.
+pub const REAUTHORIZE_ACCOUNT: &str = "postern://reauthorize-account";
+
 #[cfg(test)]
 mod bindings;

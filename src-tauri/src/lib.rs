@@ -8,9 +8,12 @@ mod cli;
 pub mod contract;
 mod exit;
 pub mod foreground_sandbox;
-mod launch;
+pub mod launch;
 mod render;
+pub mod resident;
+pub mod sandbox_child;
 pub mod startup;
+pub mod tray_words;
 
 use clap::Parser;
 
@@ -21,6 +24,7 @@ pub fn main() -> i32 {
     let cli = cli::Cli::parse();
     match cli.command {
         None => launch::desktop(),
+        Some(cli::Command::Resident) => resident::run(),
         Some(command) => cli::run(command, cli.sandbox),
     }
 }

@@ -1,8 +1,8 @@
 //! Which world the app opens in: the person's Google client, or the in-process sandbox.
 //!
 //! With a Google client configured (client ID in settings, secret in the keychain) the app is
-//! in Google mode. Without one it starts `postern-sandbox` in-process and adds it as the
-//! provider "sandbox", with its own keyring service and data folder, both emptied at each
+//! in Google mode. Without one it starts `postern-sandbox` in a child process and adds it as
+//! the provider "sandbox", with its own keyring service and data folder, both emptied at each
 //! launch: the sandbox forgets its grants when it stops, so yesterday's tokens are dead anyway.
 
 use std::path::{Path, PathBuf};
@@ -10,20 +10,21 @@ use std::path::{Path, PathBuf};
 use postern_core::provider::{ClientAuth, Provider, PublishingStatus, SmtpSecurity, SmtpSettings};
 use postern_core::settings::{Mode, Settings};
 use postern_core::{App, Secret};
-use postern_sandbox::{Endpoints, Profile, Sandbox, SandboxConfig};
+use postern_sandbox::{Endpoints, Profile};
 
 /// The keyring service of sandbox mode, apart from the person's real secrets.
 pub const SANDBOX_KEYRING_SERVICE: &str = "postern-sandbox";
 /// The provider name the sandbox gets in Postern.
 pub const SANDBOX_PROVIDER: &str = "sandbox";
-/// Sets the admin token of the window's in-process sandbox (tests reach its admin API with
+/// Sets the admin token of the window's sandbox (tests reach its admin API with
 /// it); without it the token is random for each launch.
 pub const SANDBOX_ADMIN_TOKEN_ENV: &str = "POSTERN_SANDBOX_ADMIN_TOKEN";
 
-/// An opened app and, in sandbox mode, the emulator it talks to (stopped when dropped).
+/// An opened app and, in sandbox mode, the emulator it talks to (a child process, see
+/// [`crate::sandbox_child`]).
 pub struct Opened {
     pub app: App,
-    pub sandbox: Option<Sandbox>,
+    pub sandbox: Option<crate::sandbox_child::Running>,
 }
 
 /// Says on standard error, in the command line's words and with what to do, why the GUI could
@@ -60,35 +61,37 @@ pub async fn open_for_gui() -> anyhow::Result<Opened> {
     open_sandbox_mode(settings).await
 }
 
-/// Sandbox mode: an in-process emulator, its own keyring service and a fresh data folder.
+/// Sandbox mode: the emulator in a child process, its own keyring service and a fresh data
+/// folder; or, in a process image that follows one of this app's (the window closed to the
+/// tray, or back), the emulator and data that one left running.
 async fn open_sandbox_mode(mut settings: Settings) -> anyhow::Result<Opened> {
     let data_dir = settings.data_dir.join("sandbox");
-    forget_previous_sandbox(&settings, &data_dir).await;
-    let state_dir = data_dir.join("server");
-    std::fs::create_dir_all(&state_dir)?;
-    let sandbox = postern_sandbox::start(SandboxConfig {
-        state_dir: Some(state_dir),
-        admin_token: std::env::var(SANDBOX_ADMIN_TOKEN_ENV)
-            .ok()
-            .filter(|t| !t.is_empty()),
-        ..SandboxConfig::default()
-    })
-    .await?;
-    let endpoints = sandbox.endpoints().clone();
+    let running = match crate::sandbox_child::Running::inherited() {
+        Some(running) => running,
+        None => {
+            forget_previous_sandbox(&settings, &data_dir).await;
+            let state_dir = data_dir.join("server");
+            std::fs::create_dir_all(&state_dir)?;
+            tokio::task::spawn_blocking(move || crate::sandbox_child::spawn(&state_dir)).await??
+        }
+    };
     settings.mode = Mode::Sandbox;
     settings.data_dir = data_dir;
     settings.keyring_service = SANDBOX_KEYRING_SERVICE.to_string();
     settings
         .extra_providers
-        .push(sandbox_provider(&endpoints, Profile::Google));
+        .push(sandbox_provider(&running.endpoints, Profile::Google));
     let app = App::open(settings).await?;
-    app.set_client_secret(
-        SANDBOX_PROVIDER,
-        Secret::new(endpoints.client_secret.clone()),
-    )?;
+    if !running.endpoints.client_secret.is_empty() {
+        app.set_client_secret(
+            SANDBOX_PROVIDER,
+            Secret::new(running.endpoints.client_secret.clone()),
+        )?;
+    }
+    running.pass_on();
     Ok(Opened {
         app,
-        sandbox: Some(sandbox),
+        sandbox: Some(running),
     })
 }
 

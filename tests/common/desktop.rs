@@ -169,6 +169,11 @@ pub fn app_pid(data_dir: &Path) -> Option<u32> {
     })
 }
 
+/// The command name of process `pid` (empty once it is gone).
+pub fn program(pid: u32) -> String {
+    read(format!("/proc/{pid}/comm")).trim().to_owned()
+}
+
 /// The command names of every process below `pid`.
 pub fn descendants(pid: u32) -> Vec<String> {
     below(pid).into_iter().map(|(_, comm)| comm).collect()

@@ -92,6 +92,8 @@ const REPAINT_FOR_SCREENSHOT: &str = "
 pub struct AppWindow {
     pub client: fantoccini::Client,
     _driver: Group,
+    /// WebKitWebDriver processes attached to a later window process (see [`AppWindow::reattach`]).
+    _attached: Vec<Group>,
     pub dirs: AppDirs,
     /// The admin token of the window's in-process sandbox (sandbox mode), chosen at launch
     /// through `POSTERN_SANDBOX_ADMIN_TOKEN`.
@@ -167,10 +169,55 @@ impl AppWindow {
         AppWindow {
             client,
             _driver: driver,
+            _attached: Vec::new(),
             dirs,
             sandbox_admin_token,
             _one_at_a_time: one_at_a_time,
         }
+    }
+
+    /// Drives the window of the process `pid` from now on: the window came back in a new
+    /// process image (the resident became the window's process, see src-tauri/src/resident.rs),
+    /// which tauri-driver's session cannot follow. That process kept the environment
+    /// WebKitWebDriver started the first with, so its WebKit serves automation at the same
+    /// `WEBKIT_INSPECTOR_SERVER` address, where a WebKitWebDriver of our own attaches
+    /// (`--target`).
+    pub async fn reattach(&mut self, pid: u32) {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the app's environment");
+        let target = environ
+            .split(|b| *b == 0)
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .find_map(|v| v.strip_prefix("WEBKIT_INSPECTOR_SERVER="))
+            .expect("WebKitWebDriver started the app with WEBKIT_INSPECTOR_SERVER")
+            .to_owned();
+        let port = free_port();
+        let mut cmd = Command::new("/usr/bin/WebKitWebDriver");
+        cmd.arg(format!("--port={port}"))
+            .arg(format!("--target={target}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let driver = Group::spawn(cmd);
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let client = loop {
+            let builder = fantoccini::ClientBuilder::rustls().expect("rustls");
+            match tokio::time::timeout(Duration::from_secs(30), builder.connect(&url)).await {
+                Ok(Ok(c)) => break c,
+                Ok(Err(_)) | Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Ok(Err(e)) => panic!("WebKitWebDriver did not attach to {target}: {e}"),
+                Err(_) => panic!("WebKitWebDriver did not attach to {target} within 30 s"),
+            }
+        };
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(fantoccini::Locator::Css("#app > *"))
+            .await
+            .unwrap_or_else(|e| panic!("the window's page was not built within 20 s: {e}"));
+        self.client = client;
+        self._attached.push(driver);
     }
 
     /// Waits for an element and returns its text.

@@ -143,6 +143,24 @@ impl TrayHost {
         }
     }
 
+    /// Waits for an item registered by another connection than `old`'s (the same process
+    /// after it changed program: the resident's tray, or the window's again).
+    pub async fn item_after(&self, old: &(String, String), within: Duration) -> (String, String) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(last) = self.items.lock().unwrap().last().cloned() {
+                if last.0 != old.0 {
+                    return last;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new StatusNotifierItem registered with the tray host within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A property of the item (`org.kde.StatusNotifierItem`).
     pub async fn item_property(&self, item: &(String, String), name: &str) -> OwnedValue {
         let proxy = zbus::Proxy::new(

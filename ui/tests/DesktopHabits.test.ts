@@ -18,7 +18,7 @@ import TokenStatusPanel from "../src/lib/components/TokenStatusPanel.svelte";
 import { loadDraft } from "../src/lib/drafts";
 import { router } from "../src/lib/router.svelte";
 import { store } from "../src/lib/store.svelte";
-import { account, info, outboxItem, status } from "./fixtures";
+import { account, info, outboxItem, revokedStatus, status } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
 const accounts = [account(status())];
@@ -193,6 +193,36 @@ describe("Revoke & reauthorize", () => {
     await user.click(screen.getByRole("button", { name: "Revoke & reauthorize" }));
     await user.click(screen.getByRole("button", { name: "Yes, revoke & reauthorize" }));
     await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("reauthorize", { address: ME }));
+  });
+
+  it("chosen in the tray, asks the same question in the window while the grant works", async () => {
+    const user = userEvent.setup();
+    store.accounts = accounts;
+    store.askReauthorize(ME);
+    expect(store.selected).toBe(ME);
+    expect(router.route).toBe("status");
+    render(TokenStatusPanel, { status: status() });
+    expect(await screen.findByRole("group")).toHaveTextContent("Revoke Postern's access and authorize again?");
+    expect(invokeMock).not.toHaveBeenCalledWith("reauthorize", expect.anything());
+    expect(store.asked).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Yes, revoke & reauthorize" }));
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("reauthorize", { address: ME }));
+  });
+
+  it("chosen in the tray for an ended grant, authorizes again at once", async () => {
+    const ended = revokedStatus();
+    store.accounts = [account(ended)];
+    store.askReauthorize(ended.address);
+    render(TokenStatusPanel, { status: ended });
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("reauthorize", { address: ended.address }));
+    expect(screen.queryByRole("group")).toBeNull();
+  });
+
+  it("is not asked for an account Postern does not have", () => {
+    store.accounts = accounts;
+    store.asked = null;
+    store.askReauthorize("nobody@example.com");
+    expect(store.asked).toBeNull();
   });
 });
 

@@ -64,7 +64,7 @@ describe("a window's start", () => {
     const loading = startLoading("");
     await firstData(loading);
     const lastListen = asked.map((a) => a.startsWith("listen")).lastIndexOf(true);
-    expect(asked.slice(0, lastListen + 1).filter((a) => a.startsWith("listen"))).toHaveLength(6);
+    expect(asked.slice(0, lastListen + 1).filter((a) => a.startsWith("listen"))).toHaveLength(7);
     for (const list of ["list_accounts", "list_outbox", "list_activity"]) {
       expect(asked.indexOf(list)).toBeGreaterThan(lastListen);
     }
@@ -117,6 +117,17 @@ describe("a window's start", () => {
     expect(store.selected).toBe("bo@example.org");
     render(App, { props: { loading } });
     expect(screen.getByTestId("token-state")).toHaveAttribute("data-state", "revoked");
+  });
+
+  it("starts Revoke & reauthorize on the account the tray asked for", async () => {
+    const loading = startLoading("#/status?account=bo%40example.org&ask=reauthorize");
+    await firstData(loading);
+    expect(store.selected).toBe("bo@example.org");
+    expect(store.asked).toEqual({ address: "bo@example.org", action: "reauthorize" });
+    render(App, { props: { loading } });
+    // bo's grant ended (revoked): authorizing again asks nothing first.
+    await vi.waitFor(() => expect(asked).toContain("reauthorize"));
+    expect(store.asked).toBeNull();
   });
 
   it("asks nothing when the shell sent the explanation of a failed start", async () => {

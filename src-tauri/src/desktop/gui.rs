@@ -4,8 +4,9 @@ use postern_core::App;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
 use crate::{commands, notify, tray};
+use postern_app::resident::Intent;
 use postern_app::{contract, startup};
-use tauri_plugin_window_state::StateFlags;
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 /// The quick-compose window's label (capabilities/compose.json grants it only what it uses).
 pub const COMPOSE_LABEL: &str = "compose";
@@ -26,10 +27,13 @@ pub fn run() -> i32 {
     // The first launch opens its world (keychain, database, the sandbox's servers) while GTK
     // and WebKit start, instead of after them with the window waiting: see `early_open`.
     let early = early_open();
+    // What the resident (src-tauri/src/resident.rs) asked this start to show.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let intent = Intent::parse(&args);
     let built = tauri::Builder::default()
         // First: a second launch hands over to the first here, before it opens anything.
-        .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
-            show_main(handle);
+        .plugin(tauri_plugin_single_instance::init(|handle, argv, _cwd| {
+            show(handle, &Intent::parse(argv.get(1..).unwrap_or_default()));
         }))
         .plugin(tauri_plugin_notification::init())
         .plugin(
@@ -45,8 +49,17 @@ pub fn run() -> i32 {
         })
         .manage(crate::staged::Staged::default())
         .invoke_handler(with_commands!(handler))
-        .setup(|tauri_app| {
+        .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
+            // The main window is made here, where Tauri would make it from tauri.conf.json
+            // (`create: false` there), unless only quick compose was asked for.
+            if intent == Intent::Compose {
+                if let Err(e) = open_compose(&handle) {
+                    eprintln!("postern: could not open the compose window: {e}");
+                }
+            } else {
+                open_main(&handle, start_page(&intent));
+            }
             // Opened by `early_open` while Tauri started, or here, after the single-instance
             // check, by a launch that did not get the first launch's lock. Failing here would
             // make Tauri panic; say why in plain words instead and stop with the documented
@@ -69,7 +82,7 @@ pub fn run() -> i32 {
                 }
             };
             // The sandbox lives as long as the app; dropping it stops its servers.
-            tauri_app.manage(SandboxHandle(std::sync::Mutex::new(sandbox)));
+            tauri_app.manage(SandboxHandle(sandbox));
             tauri_app.manage(app.clone());
             notify::manage_prefs(&handle, &app);
             tray::install(&handle)?;
@@ -96,6 +109,7 @@ pub fn run() -> i32 {
         {
             if tray::keeps_running(handle) {
                 api.prevent_exit();
+                become_resident(handle);
             }
         }
     });
@@ -183,8 +197,55 @@ fn window_state() -> StateFlags {
     StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED
 }
 
-/// Keeps the in-process sandbox of sandbox mode alive while the app runs.
-struct SandboxHandle(#[allow(dead_code)] std::sync::Mutex<Option<postern_sandbox::Sandbox>>);
+/// Sandbox mode's emulator (a child process), stopped at Quit.
+pub struct SandboxHandle(pub Option<postern_app::sandbox_child::Running>);
+
+/// How long the background work gets to reach a clean point before the process changes.
+const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// No window is left and a tray host is there: this process becomes `postern resident`, the
+/// small tray process without GTK and WebKit (see src-tauri/src/resident.rs), keeping its
+/// process ID, its sandbox child and its environment. The window's place and size are saved
+/// first (the plugin would save them at an exit, which an `exec` is not), and the background
+/// work ends at a clean point. Should that program not start, this process stays in the tray.
+fn become_resident(handle: &AppHandle) {
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = handle.save_window_state(window_state()) {
+            eprintln!("postern: the window's place could not be saved ({e})");
+        }
+        let Some(app) = handle.try_state::<App>().map(|a| a.inner().clone()) else {
+            return;
+        };
+        if !app.stop_background(SETTLE_WITHIN).await {
+            eprintln!(
+                "postern: a message or a refresh was still under way; it is settled on the next start"
+            );
+        }
+        let resident = std::env::current_exe()
+            .map(|exe| exe.with_file_name(format!("postern{}", std::env::consts::EXE_SUFFIX)));
+        if let Ok(program) = resident {
+            postern_app::resident::replace_process(&program, &["resident".to_string()]);
+        }
+        // Still here: the window's process keeps the tray, as it did before.
+        let _runtime = tauri::async_runtime::handle().inner().enter();
+        app.start_background();
+    });
+}
+
+/// Shows what a start or a second launch asked for.
+fn show(handle: &AppHandle, intent: &Intent) {
+    match intent {
+        Intent::Main => show_main(handle),
+        Intent::Compose => {
+            if let Err(e) = open_compose(handle) {
+                eprintln!("postern: could not open the compose window: {e}");
+            }
+        }
+        Intent::Account(address) => show_account(handle, address),
+        Intent::Reauthorize(address) => ask_reauthorize(handle, address),
+    }
+}
 
 /// The main window's label (tauri.conf.json).
 pub const MAIN_LABEL: &str = "main";
@@ -197,14 +258,48 @@ pub fn show_main(handle: &AppHandle) {
 
 /// Shows one account's status (a click on a notification about it).
 pub fn show_account(handle: &AppHandle, address: &str) {
+    on_account(handle, address, contract::SHOW_ACCOUNT, None);
+}
+
+/// Revoke & reauthorize, chosen in the tray: the window shows the account and does what its
+/// own button does there (asking first while the grant still works; see TokenStatusPanel).
+pub fn ask_reauthorize(handle: &AppHandle, address: &str) {
+    on_account(
+        handle,
+        address,
+        contract::REAUTHORIZE_ACCOUNT,
+        Some("reauthorize"),
+    );
+}
+
+/// Tells the open main window `event` about `address`, or opens it on that account (with
+/// `ask`, the action it asks for at once).
+fn on_account(handle: &AppHandle, address: &str, event: &str, ask: Option<&str>) {
     if handle.get_webview_window(MAIN_LABEL).is_some() {
         show_main(handle);
-        let _ = handle.emit_to(MAIN_LABEL, contract::SHOW_ACCOUNT, address);
+        let _ = handle.emit_to(MAIN_LABEL, event, address);
     } else {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("account", address)
-            .finish();
-        open_main(handle, Some(format!("index.html#/status?{query}")));
+        open_main(handle, Some(account_page(address, ask)));
+    }
+}
+
+/// The main window's page on one account's status (`ask`: an action to start there).
+fn account_page(address: &str, ask: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("account", address);
+    if let Some(ask) = ask {
+        query.append_pair("ask", ask);
+    }
+    format!("index.html#/status?{}", query.finish())
+}
+
+/// The page the main window starts on for what this start was asked to show (None: the
+/// configured page; quick compose alone opens no main window).
+fn start_page(intent: &Intent) -> Option<String> {
+    match intent {
+        Intent::Main | Intent::Compose => None,
+        Intent::Account(address) => Some(account_page(address, None)),
+        Intent::Reauthorize(address) => Some(account_page(address, Some("reauthorize"))),
     }
 }
 

@@ -8,7 +8,6 @@ use postern_core::notices::{Notice, Notices};
 use postern_core::preferences::Preferences;
 use postern_core::App;
 use tauri::{AppHandle, Manager};
-use tauri_plugin_notification::NotificationExt;
 
 /// The person's preferences as last saved (Settings changes them through `set_preferences`).
 pub struct Prefs(pub Mutex<Preferences>);
@@ -53,47 +52,14 @@ pub fn show(handle: &AppHandle, notice: &Notice) {
     if !handle.state::<Prefs>().get().notifications {
         return;
     }
-    let Some(address) = notice.address.clone() else {
-        send(handle, &notice.title, &notice.body);
-        return;
-    };
-    let mut n = notify_rust::Notification::new();
-    n.appname("Postern")
-        .summary(&notice.title)
-        .body(&notice.body)
-        .action("default", "Show the account");
-    match n.show() {
-        Ok(shown) => {
-            let handle = handle.clone();
-            // Waits, on its own thread, until the notification is clicked or closed.
-            let waiting = std::thread::Builder::new()
-                .name("notice-click".into())
-                .spawn(move || {
-                    shown.wait_for_action(|action| {
-                        if action == "default" {
-                            crate::gui::show_account(&handle, &address);
-                        }
-                    })
-                });
-            if let Err(e) = waiting {
-                eprintln!("postern: a click on the notification will do nothing ({e})");
-            }
-        }
-        Err(e) => eprintln!(
-            "postern: could not show a desktop notification ({e}); is a notification service running?"
-        ),
-    }
+    let handle = handle.clone();
+    postern_app::tray_words::show_notice(notice, move |address| {
+        crate::gui::show_account(&handle, &address)
+    });
 }
 
-/// Shows a notification whatever the preference says (the one-time tray hint).
-pub fn send(handle: &AppHandle, title: &str, body: &str) {
-    let shown = handle
-        .notification()
-        .builder()
-        .title(title)
-        .body(body)
-        .show();
-    if let Err(e) = shown {
-        eprintln!("postern: could not show a desktop notification ({e}); is a notification service running?");
-    }
+/// Shows a notification whatever the preference says (the one-time tray hint). It is shown
+/// before this returns: the process may change to the resident's right after.
+pub fn send(title: &str, body: &str) {
+    postern_app::tray_words::show_plain(title, body);
 }

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use postern_core::auth::flow::SystemLauncher;
 use postern_core::events::Event;
 use postern_core::preferences::Preferences;
 use postern_core::status::{TokenState, TokenStatus};
@@ -16,6 +15,7 @@ use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::{gui, notify};
+use postern_app::tray_words;
 
 const TRAY_ID: &str = "postern";
 const REAUTH_PREFIX: &str = "reauth:";
@@ -40,11 +40,16 @@ struct TrayState {
 }
 
 fn icon(attention: bool) -> tauri::Result<Image<'static>> {
-    if attention {
-        Image::from_bytes(include_bytes!("../../../icons/tray-attention.png"))
+    Image::from_bytes(if attention {
+        tray_words::ATTENTION_ICON
     } else {
-        Image::from_bytes(include_bytes!("../../../icons/tray.png"))
-    }
+        tray_words::ICON
+    })
+}
+
+/// A menu label for muda, where a single & marks a mnemonic and && is the character itself.
+fn muda_label(text: &str) -> String {
+    text.replace('&', "&&")
 }
 
 /// Follows, on its own thread, whether a tray host is on the session bus (desktops start and
@@ -141,7 +146,6 @@ pub fn on_main_closing(handle: &AppHandle) {
         return;
     }
     notify::send(
-        handle,
         "Postern keeps running in the tray",
         "Mail still goes out and you are told when an account needs you. Open Postern from the \
          tray icon or by starting it again; to stop it, choose Quit Postern in the tray menu.",
@@ -157,31 +161,10 @@ pub fn on_main_closing(handle: &AppHandle) {
     *p = next;
 }
 
-/// Words for a state in the menu ("needs you" exactly where core says the person must act).
-fn state_words(state: &TokenState) -> String {
-    let words = match state {
-        TokenState::Valid => "valid",
-        TokenState::Expiring => "expiring soon",
-        TokenState::Expired => "expired (refreshes on next use)",
-        TokenState::Refreshing => "refreshing",
-        TokenState::Revoked { .. } => "revoked",
-        TokenState::ScopeMissing => "Gmail access missing",
-        TokenState::Error => "refresh failing, retried",
-        TokenState::Unknown => "not checked yet",
-        TokenState::RevocationPending { .. } => "revocation pending",
-        TokenState::SecretMissing => "secret missing from the keychain",
-    };
-    if state.needs_person() {
-        format!("{words} — needs you")
-    } else {
-        words.to_owned()
-    }
-}
-
 fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Result<Menu<Wry>> {
     let mut rows: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
     for (address, row) in accounts {
-        let label = format!("{address}: {}", state_words(&row.state));
+        let label = format!("{address}: {}", tray_words::state_words(&row.state));
         let headline = MenuItem::with_id(
             handle,
             format!("state:{address}"),
@@ -192,8 +175,7 @@ fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Re
         let reauth = MenuItem::with_id(
             handle,
             format!("{REAUTH_PREFIX}{address}"),
-            // (A single & marks a mnemonic in menu labels; && is the character itself.)
-            "Revoke && reauthorize…",
+            muda_label(tray_words::REAUTHORIZE),
             true,
             None::<&str>,
         )?;
@@ -212,14 +194,14 @@ fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Re
     rows.push(Box::new(MenuItem::with_id(
         handle,
         "compose",
-        "Quick compose…",
+        tray_words::QUICK_COMPOSE,
         true,
         None::<&str>,
     )?));
     rows.push(Box::new(MenuItem::with_id(
         handle,
         "open",
-        "Open Postern",
+        tray_words::OPEN,
         true,
         None::<&str>,
     )?));
@@ -227,7 +209,7 @@ fn build_menu(handle: &AppHandle, accounts: &BTreeMap<String, Row>) -> tauri::Re
     rows.push(Box::new(MenuItem::with_id(
         handle,
         "quit",
-        "Quit Postern",
+        tray_words::QUIT,
         true,
         None::<&str>,
     )?));
@@ -251,6 +233,11 @@ fn quit(handle: &AppHandle) {
                 );
             }
         }
+        if let Some(sandbox) = handle.try_state::<gui::SandboxHandle>() {
+            if let Some(running) = &sandbox.0 {
+                running.stop();
+            }
+        }
         handle.exit(0);
     });
 }
@@ -266,23 +253,10 @@ fn on_menu(handle: &AppHandle, id: &str) {
         "quit" => quit(handle),
         _ => {
             if let Some(address) = id.strip_prefix(REAUTH_PREFIX) {
-                revoke_and_reauthorize(handle, address.to_string());
+                gui::ask_reauthorize(handle, address);
             }
         }
     }
-}
-
-/// Revokes the grant, then runs the consent flow again for the same address; the main window
-/// shows the progress (and any error with its fix) through the usual events.
-fn revoke_and_reauthorize(handle: &AppHandle, address: String) {
-    gui::show_main(handle);
-    let app = handle.state::<App>().inner().clone();
-    tauri::async_runtime::spawn(async move {
-        // Failures reach the window as status and activity events, with their fix.
-        let _ = app
-            .revoke_and_reauthorize(&address, Arc::new(SystemLauncher))
-            .await;
-    });
 }
 
 fn row(s: &TokenStatus) -> Row {

@@ -119,3 +119,5 @@ export const onActivity = (h: (a: Activity) => void) => on(EVENTS.activity, h);
 export const onAuthorize = (h: (p: AuthorizeProgress) => void) => on(EVENTS.authorize, h);
 /** A notification about an account was clicked: show that account's status. */
 export const onShowAccount = (h: (address: string) => void) => on(EVENTS.showAccount, h);
+/** Revoke & reauthorize was chosen in the tray for an account. */
+export const onReauthorizeAccount = (h: (address: string) => void) => on(EVENTS.reauthorizeAccount, h);

@@ -13,10 +13,14 @@ import { store } from "./store.svelte";
 /** How long a window waits for its first data before it shows without it. */
 export const FIRST_DATA_WAIT_MS = 300;
 
-/** Opened from a notification about one account (`#/status?account=…`): start on it. */
+/** Opened from a notification about one account (`#/status?account=…`): start on it; from
+ *  the tray's Revoke & reauthorize (`&ask=reauthorize`), its panel starts that too. */
 function selectAsked(hash: string): void {
-  const asked = new URLSearchParams(hash.split("?")[1] ?? "").get("account");
-  if (asked && router.route !== "compose" && !startupError(hash)) store.selected = asked;
+  const params = new URLSearchParams(hash.split("?")[1] ?? "");
+  const asked = params.get("account");
+  if (!asked || router.route === "compose") return;
+  store.selected = asked;
+  if (params.get("ask") === "reauthorize") store.asked = { address: asked, action: "reauthorize" };
 }
 
 /** What the window loads at start: the main window's lists, quick compose's accounts, or

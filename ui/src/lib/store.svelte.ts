@@ -31,6 +31,8 @@ class Store {
   outbox = $state<OutboxItem[]>([]);
   activity = $state<Activity[]>([]);
   selected = $state<string | null>(null);
+  /** An action the tray asked for on one account, for its status panel to start (once). */
+  asked = $state<{ address: string; action: "reauthorize" } | null>(null);
   authorizing = $state<AuthorizeView | null>(null);
   authorizeError = $state<ErrorView | null>(null);
   loadError = $state<ErrorView | null>(null);
@@ -99,6 +101,7 @@ class Store {
       api.onActivity((a) => this.addActivity(a)),
       api.onAuthorize((p) => this.onAuthorizeProgress(p)),
       api.onShowAccount((address) => this.showAccount(address)),
+      api.onReauthorizeAccount((address) => this.askReauthorize(address)),
     ]);
   }
 
@@ -108,6 +111,13 @@ class Store {
       this.selected = address;
     }
     router.go("status");
+  }
+
+  /** Revoke & reauthorize was chosen in the tray: show the account, and let its panel do
+   *  what its own button does (asking first while the grant still works). */
+  askReauthorize(address: string): void {
+    this.showAccount(address);
+    if (this.selected === address) this.asked = { address, action: "reauthorize" };
   }
 
   /** A flow started here, or elsewhere (the tray), moved on. */

@@ -13,6 +13,7 @@ export const EVENTS = {
   activity: "postern://activity",
   authorize: "postern://authorize",
   showAccount: "postern://show-account",
+  reauthorizeAccount: "postern://reauthorize-account",
 } as const;
 
 /** Each event's payload. */
@@ -23,4 +24,5 @@ export type EventPayloads = {
   "postern://activity": Activity;
   "postern://authorize": AuthorizeProgress;
   "postern://show-account": string;
+  "postern://reauthorize-account": string;
 };
