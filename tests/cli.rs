@@ -12,6 +12,8 @@ mod refresh;
 mod revocation;
 #[path = "cli/sandbox_admin.rs"]
 mod sandbox_admin;
+#[path = "cli/sandbox_child.rs"]
+mod sandbox_child;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

@@ -125,6 +125,9 @@ pub enum Command {
     SandboxChild {
         #[arg(long)]
         state_dir: PathBuf,
+        /// The app's process ID: the child ends once its parent is another process.
+        #[arg(long)]
+        parent: u32,
     },
 }
 
@@ -197,8 +200,8 @@ async fn dispatch(command: Command, sandbox: bool) -> Result<i32, Error> {
     if let Command::Sandbox(args) = command {
         return foreground_sandbox::run(args).await;
     }
-    if let Command::SandboxChild { state_dir } = command {
-        return Ok(crate::sandbox_child::run_child(state_dir).await);
+    if let Command::SandboxChild { state_dir, parent } = command {
+        return Ok(crate::sandbox_child::run_child(state_dir, parent).await);
     }
     let sandbox = sandbox
         || std::env::var_os("POSTERN_SANDBOX").is_some()

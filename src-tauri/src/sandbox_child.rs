@@ -96,6 +96,8 @@ pub fn spawn(state_dir: &Path) -> anyhow::Result<Running> {
         .arg("sandbox-child")
         .arg("--state-dir")
         .arg(state_dir)
+        .arg("--parent")
+        .arg(std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -129,9 +131,13 @@ pub fn spawn(state_dir: &Path) -> anyhow::Result<Running> {
     Ok(Running { pid, endpoints })
 }
 
-/// `postern sandbox-child`: runs the emulator until the app that started it has ended.
-pub async fn run_child(state_dir: PathBuf) -> i32 {
-    let parent = std::os::unix::process::parent_id();
+/// `postern sandbox-child`: runs the emulator until the app that started it (`parent`) has
+/// ended. The app names itself: had it ended before this child first looked, the parent seen
+/// here would already be another process.
+pub async fn run_child(state_dir: PathBuf, parent: u32) -> i32 {
+    if std::os::unix::process::parent_id() != parent {
+        return 0;
+    }
     let started = postern_sandbox::start(SandboxConfig {
         state_dir: Some(state_dir),
         admin_token: std::env::var(crate::startup::SANDBOX_ADMIN_TOKEN_ENV)
