@@ -35,7 +35,6 @@ pub fn run() -> i32 {
         .plugin(tauri_plugin_single_instance::init(|handle, argv, _cwd| {
             show(handle, &Intent::parse(argv.get(1..).unwrap_or_default()));
         }))
-        .plugin(tauri_plugin_notification::init())
         .plugin(
             tauri_plugin_window_state::Builder::default()
                 .with_state_flags(window_state())
