@@ -348,18 +348,10 @@ async fn resident() -> i32 {
                 }
                 for notice in notices.observe(&event) {
                     if notifications {
-                        // Sent from a thread of its own: sending waits for the notification
-                        // service's answer, and this loop (the tray and the background work
-                        // share its one thread) must not wait on a slow or stuck service.
                         let actions = actions.clone();
-                        let sent = std::thread::Builder::new().name("notice".into()).spawn(move || {
-                            tray_words::show_notice(&notice, move |address| {
-                                let _ = actions.send(Action::Window(Intent::Account(address)));
-                            });
+                        tray_words::show_notice(&notice, move |address| {
+                            let _ = actions.send(Action::Window(Intent::Account(address)));
                         });
-                        if let Err(e) = sent {
-                            eprintln!("postern: a notification could not be sent ({e})");
-                        }
                     }
                 }
             }

@@ -42,54 +42,53 @@ pub fn state_words(state: &TokenState) -> String {
 
 /// Shows a notification through the desktop's notification service. When it is about an
 /// account, clicking it (its default action, where the desktop offers one) calls `on_click`
-/// with the address, from a thread of its own.
+/// with the address. Sending waits for the service's answer, so it is sent from a thread of
+/// its own, which then waits for the click: a slow or stuck service never holds up the caller
+/// (the resident runs its tray and its background work on one thread).
 pub fn show_notice(notice: &Notice, on_click: impl FnOnce(String) + Send + 'static) {
-    show(
-        &notice.title,
-        &notice.body,
+    let (title, body, address) = (
+        notice.title.clone(),
+        notice.body.clone(),
         notice.address.clone(),
-        on_click,
     );
+    let sent = std::thread::Builder::new()
+        .name("notice".into())
+        .spawn(move || {
+            let shown = send(&title, &body, address.is_some());
+            // Waits until the notification is clicked or closed.
+            if let (Some(shown), Some(address)) = (shown, address) {
+                shown.wait_for_action(|action| {
+                    if action == "default" {
+                        on_click(address);
+                    }
+                });
+            }
+        });
+    if let Err(e) = sent {
+        eprintln!("postern: a notification could not be sent ({e})");
+    }
 }
 
 /// Shows a notification about nothing to click through to (the tray hint). It has reached
 /// the notification service when this returns.
 pub fn show_plain(title: &str, body: &str) {
-    show(title, body, None, |_| {});
+    send(title, body, false);
 }
 
-fn show(
-    title: &str,
-    body: &str,
-    address: Option<String>,
-    on_click: impl FnOnce(String) + Send + 'static,
-) {
+/// Sends one notification; `clickable` gives it the default action.
+fn send(title: &str, body: &str, clickable: bool) -> Option<notify_rust::NotificationHandle> {
     let mut n = notify_rust::Notification::new();
     n.appname("Postern").summary(title).body(body);
-    if address.is_some() {
+    if clickable {
         n.action("default", "Show the account");
     }
     match n.show() {
-        Ok(shown) => {
-            let Some(address) = address else {
-                return;
-            };
-            // Waits until the notification is clicked or closed.
-            let waiting = std::thread::Builder::new()
-                .name("notice-click".into())
-                .spawn(move || {
-                    shown.wait_for_action(|action| {
-                        if action == "default" {
-                            on_click(address);
-                        }
-                    })
-                });
-            if let Err(e) = waiting {
-                eprintln!("postern: a click on the notification will do nothing ({e})");
-            }
+        Ok(shown) => Some(shown),
+        Err(e) => {
+            eprintln!(
+                "postern: could not show a desktop notification ({e}); is a notification service running?"
+            );
+            None
         }
-        Err(e) => eprintln!(
-            "postern: could not show a desktop notification ({e}); is a notification service running?"
-        ),
     }
 }

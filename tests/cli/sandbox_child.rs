@@ -8,15 +8,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_child_answers_and_ends_after_its_app_was_killed() {
     let state = tempfile::tempdir().unwrap();
@@ -76,16 +67,16 @@ async fn the_sandbox_child_answers_and_ends_after_its_app_was_killed() {
         "{}",
         answer.text().await.unwrap()
     );
-    assert!(alive(child));
+    assert!(desktop::alive(child));
 
     app.kill().unwrap();
     app.wait().unwrap();
     let since = Instant::now();
-    while alive(child) && since.elapsed() < Duration::from_secs(10) {
+    while desktop::alive(child) && since.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(
-        !alive(child),
+        !desktop::alive(child),
         "the sandbox child (pid {child}) still runs {:?} after its app was killed",
         since.elapsed()
     );
