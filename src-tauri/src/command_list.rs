@@ -7,6 +7,7 @@
 macro_rules! with_commands {
     ($then:ident) => {
         $then! {
+            window_start,
             app_info,
             list_accounts,
             account_status,
@@ -29,6 +30,7 @@ macro_rules! with_commands {
             forget_account,
             open_compose,
             get_preferences,
+            window_shown,
             set_notifications,
             get_autostart,
             set_autostart,

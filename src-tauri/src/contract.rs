@@ -17,5 +17,21 @@ pub const SHOW_ACCOUNT: &str = "postern://show-account";
 /// grant still works.
 pub const REAUTHORIZE_ACCOUNT: &str = "postern://reauthorize-account";
 
+/// What a window shows first, in one round trip: `window_start` (docs/ipc.md, How a window
+/// starts). One call instead of five, because before its first paint each call costs the
+/// window a round trip to the shell and, the first time, a CORS preflight as well.
+#[derive(serde::Serialize, Debug, Clone)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct WindowStart {
+    pub info: postern_core::AppInfo,
+    pub accounts: Vec<postern_core::status::Account>,
+    /// The outbox, newest first; null for the quick-compose window, which may not see it.
+    pub outbox: Option<Vec<postern_core::outbox::OutboxItem>>,
+    /// The newest activity, up to the limit asked for; null for the quick-compose window.
+    pub activity: Option<Vec<postern_core::activity::Activity>>,
+    pub preferences: postern_core::preferences::Preferences,
+}
+
 #[cfg(test)]
 mod bindings;

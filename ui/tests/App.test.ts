@@ -11,7 +11,7 @@ import { listen } from "@tauri-apps/api/event";
 import App from "../src/App.svelte";
 import { router } from "../src/lib/router.svelte";
 import { store } from "../src/lib/store.svelte";
-import { account, activity, info, outboxItem, revokedStatus, status } from "./fixtures";
+import { account, activity, info, outboxItem, revokedStatus, status, withStart } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
 const listenMock = vi.mocked(listen);
@@ -30,7 +30,7 @@ beforeEach(() => {
     return () => {};
   });
   invokeMock.mockReset();
-  invokeMock.mockImplementation(async (cmd) => {
+  invokeMock.mockImplementation(withStart(async (cmd) => {
     switch (cmd) {
       case "app_info":
         return info();
@@ -43,7 +43,7 @@ beforeEach(() => {
       default:
         throw new Error(`the test did not expect ${cmd}`);
     }
-  });
+  }));
   store.accounts = [];
   store.activity = [];
   store.outbox = [];
@@ -58,7 +58,7 @@ describe("main window", () => {
     expect(await screen.findByTestId("sandbox-banner")).toBeInTheDocument();
     expect(document.querySelector("#app-title")).toHaveTextContent("Postern");
     expect(await screen.findByTestId("token-state")).toHaveAttribute("data-state", "valid");
-    expect(invokeMock).toHaveBeenCalledWith("list_activity", { limit: 200 });
+    expect(invokeMock).toHaveBeenCalledWith("window_start", { limit: 200 });
   });
 
   it("follows core's events: status changes and new activity", async () => {
@@ -107,10 +107,10 @@ describe("quick-compose window", () => {
     render(App);
     expect(await screen.findByTestId("quick-compose")).toBeInTheDocument();
     await vi.waitFor(() => expect(screen.getByLabelText("From")).toHaveValue("ada@example.com"));
-    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith("get_preferences", undefined));
-    const commands = invokeMock.mock.calls.map((c) => c[0]).sort();
-    // capabilities/compose.json allows these three (and send).
-    expect(commands).toEqual(["app_info", "get_preferences", "list_accounts"]);
+    await vi.waitFor(() => expect(listenMock).toHaveBeenCalled());
+    await vi.waitFor(() => expect(invokeMock.mock.calls.filter((c) => c[0] === "window_start")).toHaveLength(2));
+    // capabilities/compose.json allows it (and send): once at start, again once the window listens.
+    expect([...new Set(invokeMock.mock.calls.map((c) => c[0]))]).toEqual(["window_start"]);
     expect(listenMock.mock.calls.map((c) => c[0])).toEqual(["postern://accounts"]);
   });
 });

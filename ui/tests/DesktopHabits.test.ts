@@ -18,7 +18,7 @@ import TokenStatusPanel from "../src/lib/components/TokenStatusPanel.svelte";
 import { loadDraft } from "../src/lib/drafts";
 import { router } from "../src/lib/router.svelte";
 import { store } from "../src/lib/store.svelte";
-import { account, info, outboxItem, revokedStatus, status } from "./fixtures";
+import { account, info, outboxItem, revokedStatus, status, withStart } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
 const accounts = [account(status())];
@@ -26,7 +26,7 @@ const ME = accounts[0].address;
 
 beforeEach(() => {
   invokeMock.mockReset();
-  invokeMock.mockImplementation(async (cmd) => {
+  invokeMock.mockImplementation(withStart(async (cmd) => {
     switch (cmd) {
       case "app_info":
         return info();
@@ -42,7 +42,7 @@ beforeEach(() => {
       default:
         return null;
     }
-  });
+  }));
   closeWindow.mockClear();
   store.accounts = [];
   store.authorizing = null;
@@ -281,8 +281,10 @@ describe("a click on a notification about an account", () => {
 
   it("opens a window that was closed on that account (#/status?account=…)", async () => {
     const second = account(status({ address: "sam@example.org" }));
-    invokeMock.mockImplementation(async (cmd) =>
-      cmd === "list_accounts" ? [...accounts, second] : cmd === "app_info" ? info() : cmd === "list_outbox" || cmd === "list_activity" ? [] : null,
+    invokeMock.mockImplementation(
+      withStart(async (cmd) =>
+        cmd === "list_accounts" ? [...accounts, second] : cmd === "app_info" ? info() : cmd === "list_outbox" || cmd === "list_activity" ? [] : null,
+      ),
     );
     history.replaceState(null, "", "#/status?account=sam%40example.org");
     store.selected = null;

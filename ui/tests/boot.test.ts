@@ -7,10 +7,10 @@ vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import App from "../src/App.svelte";
-import { firstData, FIRST_DATA_WAIT_MS, startLoading } from "../src/lib/boot";
+import { afterFirstPaint, firstData, FIRST_DATA_WAIT_MS, startFollowing, startLoading } from "../src/lib/boot";
 import { router } from "../src/lib/router.svelte";
 import { store } from "../src/lib/store.svelte";
-import { account, info, revokedStatus, status } from "./fixtures";
+import { account, info, revokedStatus, startFrom, status } from "./fixtures";
 
 const invokeMock = vi.mocked(invoke);
 const listenMock = vi.mocked(listen);
@@ -28,7 +28,9 @@ function answer(cmd: string) {
     case "list_activity":
       return [];
     case "get_preferences":
-      return { senderNames: {} };
+      return { notifications: true, trayHintShown: false, senderNames: {} };
+    case "window_start":
+      return startFrom(answer);
     default:
       throw new Error(`the test did not expect ${cmd}`);
   }
@@ -60,14 +62,11 @@ afterEach(() => {
 });
 
 describe("a window's start", () => {
-  it("listens to every event before it asks for the lists, and has the data before it is built", async () => {
+  it("has its data before it is built, asks for nothing before its first paint, then listens and asks again", async () => {
     const loading = startLoading("");
     await firstData(loading);
-    const lastListen = asked.map((a) => a.startsWith("listen")).lastIndexOf(true);
-    expect(asked.slice(0, lastListen + 1).filter((a) => a.startsWith("listen"))).toHaveLength(7);
-    for (const list of ["list_accounts", "list_outbox", "list_activity"]) {
-      expect(asked.indexOf(list)).toBeGreaterThan(lastListen);
-    }
+    // Before the first paint: one call, no listens.
+    expect(asked).toEqual(["window_start"]);
     expect(store.accounts.map((a) => a.address)).toEqual(["ada@example.com", "bo@example.org"]);
 
     // The page built on that data shows it at once and asks for nothing again.
@@ -76,6 +75,37 @@ describe("a window's start", () => {
     expect(screen.getByTestId("token-state")).toHaveAttribute("data-state", "valid");
     await Promise.resolve();
     expect(invokeMock.mock.calls.length).toBe(before);
+
+    // Once painted (main.ts), it follows core's events: every listen, then the lists again, so
+    // that a change made between the first lists and the listens is not missed.
+    asked = [];
+    await startFollowing("");
+    const lastListen = asked.map((a) => a.startsWith("listen")).lastIndexOf(true);
+    expect(asked.slice(0, lastListen + 1).filter((a) => a.startsWith("listen"))).toHaveLength(7);
+    expect(asked.slice(lastListen + 1)).toEqual(["window_start"]);
+  });
+
+  it("takes a change made between its first lists and its listens from the second lists", async () => {
+    await firstData(startLoading(""));
+    expect(store.accounts).toHaveLength(2);
+    // bo was removed before the window listened: no event reached it, the second lists tell.
+    invokeMock.mockImplementation(async (cmd) => {
+      asked.push(cmd);
+      const now = (c: string) => (c === "list_accounts" ? [account(status())] : answer(c));
+      return cmd === "window_start" ? startFrom(now) : now(cmd);
+    });
+    await startFollowing("");
+    expect(store.accounts.map((a) => a.address)).toEqual(["ada@example.com"]);
+  });
+
+  it("a failed listen is said, and the lists are kept", async () => {
+    await firstData(startLoading(""));
+    listenMock.mockImplementation(async () => {
+      throw { kind: "internal", message: "The window could not listen.", fix: "Restart Postern." };
+    });
+    await startFollowing("");
+    expect(store.loadError?.message).toBe("The window could not listen.");
+    expect(store.accounts).toHaveLength(2);
   });
 
   it("is built after a while without its data when the shell is slow, and the data fills it later", async () => {
@@ -83,7 +113,7 @@ describe("a window's start", () => {
     let release: (v: unknown) => void = () => {};
     invokeMock.mockImplementation(async (cmd) => {
       asked.push(cmd);
-      if (cmd === "list_accounts") await new Promise((r) => (release = r));
+      if (cmd === "window_start") await new Promise((r) => (release = r));
       return answer(cmd);
     });
     const loading = startLoading("");
@@ -133,7 +163,27 @@ describe("a window's start", () => {
   it("asks nothing when the shell sent the explanation of a failed start", async () => {
     const hash = `#/startup-error?${new URLSearchParams({ kind: "keychain_locked", message: "Locked.", fix: "Unlock it." })}`;
     expect(startLoading(hash)).toBeNull();
+    expect(startFollowing(hash)).toBeNull();
     await firstData(null);
     expect(asked).toEqual([]);
+  });
+});
+
+describe("after the first paint", () => {
+  it("runs once the frame on screen now has been painted, not before", async () => {
+    const frames: FrameRequestCallback[] = [];
+    vi.spyOn(window, "requestAnimationFrame").mockImplementation((cb) => {
+      frames.push(cb);
+      return frames.length;
+    });
+    vi.useFakeTimers();
+    let ran = false;
+    afterFirstPaint(() => (ran = true));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(ran).toBe(false);
+    frames.shift()?.(0);
+    expect(ran).toBe(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 // Sample values shaped exactly as docs/ipc.md says core sends them.
-import type { Account, Activity, AppInfo, OutboxItem, TokenState, TokenStatus } from "../src/lib/api";
+import type { Account, Activity, AppInfo, OutboxItem, Preferences, TokenState, TokenStatus, WindowStart } from "../src/lib/api";
 
 export const MAIL = "https://mail.google.com/";
 export const EMAIL = "email";
@@ -140,4 +140,33 @@ export function activity(overrides: Partial<Activity> = {}): Activity {
     ok: true,
     ...overrides,
   };
+}
+
+/** `window_start`'s answer, made of a test's own answers to the single commands it stands for
+ *  (`app_info`, `list_accounts`, `list_outbox`, `list_activity`, `get_preferences`), so that a
+ *  test says once what the shell holds. A test without preferences gets the defaults. */
+export async function startFrom(answer: (cmd: string) => unknown): Promise<WindowStart> {
+  const part = async (cmd: string) => {
+    try {
+      return await answer(cmd);
+    } catch (err) {
+      if (cmd === "get_preferences") return null;
+      throw err;
+    }
+  };
+  const [info, accounts, outbox, activity, preferences] = await Promise.all(
+    ["app_info", "list_accounts", "list_outbox", "list_activity", "get_preferences"].map(part),
+  );
+  return {
+    info: info as AppInfo,
+    accounts: accounts as Account[],
+    outbox: (outbox ?? []) as OutboxItem[],
+    activity: (activity ?? []) as Activity[],
+    preferences: (preferences ?? { notifications: true, trayHintShown: false, senderNames: {} }) as Preferences,
+  };
+}
+
+/** An invoke mock's answers, with `window_start` made of them (`startFrom`). */
+export function withStart(answer: (cmd: string, args?: unknown) => unknown) {
+  return async (cmd: string, args?: unknown) => (cmd === "window_start" ? startFrom(answer) : answer(cmd, args));
 }

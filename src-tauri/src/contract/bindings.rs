@@ -45,6 +45,7 @@ fn generate(dir: &Path) {
     types.export::<Preferences>(&cfg);
     types.export::<PublishingStatus>(&cfg);
     types.export::<Explanation>(&cfg);
+    types.export::<super::WindowStart>(&cfg);
     let mut events = Events {
         cfg: &cfg,
         types: &mut types,

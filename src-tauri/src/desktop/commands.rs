@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use postern_app::contract::WindowStart;
 use postern_app::startup;
 use postern_core::activity::Activity;
 use postern_core::auth::flow::SystemLauncher;
@@ -20,6 +21,31 @@ type Result<T> = std::result::Result<T, Error>;
 #[tauri::command]
 pub fn app_info(app: State<'_, App>) -> AppInfo {
     app.info()
+}
+
+/// What a window shows first, in one call (docs/ipc.md, How a window starts). The
+/// quick-compose window gets no outbox and no activity: its capability grants it neither.
+#[tauri::command]
+pub async fn window_start(
+    window: tauri::WebviewWindow,
+    app: State<'_, App>,
+    prefs: State<'_, crate::notify::Prefs>,
+    limit: usize,
+) -> Result<WindowStart> {
+    let main = window.label() != crate::gui::COMPOSE_LABEL;
+    let accounts = app.accounts().await?;
+    let (outbox, activity) = if main {
+        (Some(app.outbox().await?), Some(app.activity(limit).await?))
+    } else {
+        (None, None)
+    };
+    Ok(WindowStart {
+        info: app.info(),
+        accounts,
+        outbox,
+        activity,
+        preferences: prefs.get(),
+    })
 }
 
 #[tauri::command]
@@ -163,6 +189,13 @@ pub async fn import_google_client(
 #[tauri::command]
 pub fn open_compose(handle: tauri::AppHandle) -> std::result::Result<(), String> {
     crate::gui::open_compose(&handle).map_err(|e| e.to_string())
+}
+
+/// A window painted its first data: what was held back so as not to slow that paint comes
+/// now (see `gui::after_first_paint`).
+#[tauri::command]
+pub fn window_shown(handle: tauri::AppHandle) {
+    crate::gui::after_first_paint(&handle);
 }
 
 #[tauri::command]

@@ -84,7 +84,8 @@ pub fn run() -> i32 {
             tauri_app.manage(SandboxHandle(sandbox));
             tauri_app.manage(app.clone());
             notify::manage_prefs(&handle, &app);
-            tray::install(&handle)?;
+            tray::prepare(&handle);
+            tray::install_after_first_paint(&handle);
             forward_events(&handle, &app);
             // Core's background work (refresh timer, outbox worker) runs on Tauri's runtime.
             let _runtime = tauri::async_runtime::handle().inner().enter();
@@ -231,6 +232,32 @@ fn become_resident(handle: &AppHandle) {
         app.start_background();
     });
 }
+
+/// A window has painted its first data: the tray icon comes up (`tray::install_soon`), and,
+/// once per process, the memory the start freed goes back to the system.
+pub fn after_first_paint(handle: &AppHandle) {
+    tray::install_soon(handle);
+    static TRIMMED: std::sync::Once = std::sync::Once::new();
+    TRIMMED.call_once(|| {
+        // GTK, WebKit's UI side and core's opening allocate and free a lot while the window
+        // starts; glibc keeps what was freed for later unless asked to give it back. Off the
+        // main thread, as it walks the whole heap.
+        let _ = std::thread::Builder::new()
+            .name("trim".into())
+            .spawn(release_freed_memory);
+    });
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free pages of glibc's heap to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 /// Shows what a start or a second launch asked for.
 fn show(handle: &AppHandle, intent: &Intent) {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use postern_core::events::Event;
 use postern_core::preferences::Preferences;
@@ -37,6 +38,8 @@ struct TrayState {
     host: AtomicBool,
     /// Whether "no tray host" was already said.
     absence_reported: AtomicBool,
+    /// Whether the icon was asked for (it is built once).
+    icon_asked: AtomicBool,
 }
 
 fn icon(attention: bool) -> tauri::Result<Image<'static>> {
@@ -98,9 +101,67 @@ fn report_absent_host(handle: &AppHandle) {
     }
 }
 
-/// Installs the tray icon. On desktops without a tray the app works the same from its window.
-pub fn install(handle: &AppHandle) -> tauri::Result<()> {
+/// Gets the tray ready: its state, and following the tray host. The icon itself comes with
+/// [`install_after_first_paint`].
+pub fn prepare(handle: &AppHandle) {
     handle.manage(Arc::new(TrayState::default()));
+    watch_host(handle);
+}
+
+/// The latest the tray icon comes when no window says it has painted (the quick-compose window
+/// and the main window both do, see `window_shown` in commands.rs).
+const ICON_AT_LATEST: Duration = Duration::from_secs(2);
+
+/// Puts the tray icon up once a window has painted its first data, or after [`ICON_AT_LATEST`].
+///
+/// Building the icon and its menu takes the main thread 10-20 ms, and at start that thread is
+/// what the window waits for (README.md, Benchmarks, (g)); a tray icon a moment later costs the
+/// person nothing. Closing the window before the icon is up still keeps Postern in the tray:
+/// that depends on the tray host being there, not on this icon.
+pub fn install_after_first_paint(handle: &AppHandle) {
+    let later = handle.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tray-icon".into())
+        .spawn(move || {
+            std::thread::sleep(ICON_AT_LATEST);
+            install_soon(&later);
+        });
+    if spawned.is_err() {
+        install_soon(handle);
+    }
+}
+
+/// Puts the tray icon up on the main thread, once (a window's first paint, or the latest time).
+pub fn install_soon(handle: &AppHandle) {
+    let Some(state) = handle.try_state::<Arc<TrayState>>() else {
+        // A failed start: nothing runs, so there is nothing to show in a tray.
+        return;
+    };
+    if state.icon_asked.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let on_main = handle.clone();
+    let asked = handle.run_on_main_thread(move || {
+        if let Err(e) = install(&on_main) {
+            eprintln!(
+                "postern: the tray icon could not be shown ({e}); everything works from the window"
+            );
+        }
+    });
+    if let Err(e) = asked {
+        eprintln!(
+            "postern: the tray icon could not be shown ({e}); everything works from the window"
+        );
+    }
+}
+
+/// Builds the tray icon. On desktops without a tray the app works the same from its window.
+fn install(handle: &AppHandle) -> tauri::Result<()> {
+    // Core publishes changes only: start from the stored accounts, so that an account revoked
+    // before this launch shows in the menu and on the icon without waiting for a change.
+    let stored = handle
+        .try_state::<App>()
+        .and_then(|app| tauri::async_runtime::block_on(app.inner().accounts()).ok());
     let menu = build_menu(handle, &BTreeMap::new())?;
     tauri::tray::TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(false)?)
@@ -109,13 +170,10 @@ pub fn install(handle: &AppHandle) -> tauri::Result<()> {
         .menu(&menu)
         .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
         .build(handle)?;
-    watch_host(handle);
-    // Core publishes changes only: start from the stored accounts, so that an account revoked
-    // before this launch shows in the menu and on the icon without waiting for a change.
-    if let Some(app) = handle.try_state::<App>() {
-        if let Ok(list) = tauri::async_runtime::block_on(app.inner().accounts()) {
-            on_event(handle, &Event::Accounts(list));
-        }
+    match stored {
+        Some(list) => on_event(handle, &Event::Accounts(list)),
+        // The accounts could not be read here: show what core's events told meanwhile.
+        None => refresh(handle),
     }
     Ok(())
 }
@@ -269,7 +327,7 @@ fn row(s: &TokenStatus) -> Row {
 /// Keeps the menu's accounts and the icon's attention state in step with core.
 pub fn on_event(handle: &AppHandle, event: &Event) {
     let state = handle.state::<Arc<TrayState>>().inner().clone();
-    let snapshot = {
+    {
         let mut accounts = state.accounts.lock().unwrap_or_else(|e| e.into_inner());
         match event {
             Event::Accounts(list) => {
@@ -283,8 +341,19 @@ pub fn on_event(handle: &AppHandle, event: &Event) {
             }
             _ => return,
         }
-        accounts.clone()
-    };
+    }
+    refresh(handle);
+}
+
+/// Shows the accounts the tray knows on its icon and in its menu (nothing while the icon is
+/// not up yet: it shows them when it comes).
+fn refresh(handle: &AppHandle) {
+    let state = handle.state::<Arc<TrayState>>().inner().clone();
+    let snapshot = state
+        .accounts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let Some(tray) = handle.tray_by_id(TRAY_ID) else {
         return;
     };

@@ -17,6 +17,7 @@ import {
   type Preferences,
   type PublishingStatus,
   type TokenStatus,
+  type WindowStart,
 } from "./bindings";
 
 // The contract's types are generated from Rust (ui/src/lib/bindings, `make bindings`); the
@@ -97,6 +98,10 @@ export const setPublishingStatus = (provider: string, status: PublishingStatus) 
 export const openCompose = () => call<null>("open_compose");
 
 export const getPreferences = () => call<Preferences>("get_preferences");
+/** What a window shows first, in one call (docs/ipc.md, How a window starts). */
+export const windowStart = (limit: number) => call<WindowStart>("window_start", { limit });
+/** Tells the shell this window has painted its first data (it then puts up the tray icon). */
+export const windowShown = () => call<null>("window_shown");
 export const setNotifications = (on: boolean) => call<Preferences>("set_notifications", { on });
 /** The name shown with an address in From; a blank name removes it. */
 export const setSenderName = (address: string, name: string) =>

@@ -1,4 +1,5 @@
-// How a window starts: its data is asked for first, and the page is built once it has come.
+// How a window starts: its data is asked for first, and the page is built once it has come;
+// once the page has painted, the window follows core's events (`startFollowing`).
 //
 // Built at once, the page paints its empty shell, and the data that follows repaints it; on a
 // slow machine each paint of the whole window costs tens of milliseconds, and the requests wait
@@ -31,6 +32,13 @@ export function startLoading(hash: string): Promise<void> | null {
   return router.route === "compose" ? store.loadCompose() : store.loadMain();
 }
 
+/** What the window does once it has painted its first data: follow core's events, then ask for
+ *  its lists again (store.svelte.ts says why in that order). Nothing after a failed start. */
+export function startFollowing(hash: string): Promise<void> | null {
+  if (startupError(hash)) return null;
+  return router.route === "compose" ? store.followCompose() : store.followMain();
+}
+
 /** Resolves when `loading` has settled, or after `waitMs`, whichever comes first. */
 export function firstData(loading: Promise<void> | null, waitMs = FIRST_DATA_WAIT_MS): Promise<void> {
   if (!loading) return Promise.resolve();
@@ -41,4 +49,10 @@ export function firstData(loading: Promise<void> | null, waitMs = FIRST_DATA_WAI
     () => undefined,
   );
   return Promise.race([settled, waited]).finally(() => clearTimeout(timer));
+}
+
+/** Runs `then` once the browser has painted what is on the page now: a frame's callbacks run
+ *  before that frame is painted, so a task queued from one runs after it. */
+export function afterFirstPaint(then: () => void): void {
+  requestAnimationFrame(() => setTimeout(then, 0));
 }

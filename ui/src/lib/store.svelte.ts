@@ -43,52 +43,60 @@ class Store {
     return account ? account.status : null;
   }
 
-  /** Loads what the main window shows and subscribes to core's events. */
+  /** Loads what the main window shows first, in one call (`window_start`): a call is a round
+   *  trip to the shell that the first paint waits for. Core's events are followed after that
+   *  (`followMain`), once the window has painted. */
   async loadMain(): Promise<void> {
-    // Beside the lists, not after them: one round trip fewer before the window shows.
-    const names = this.loadSenderNames();
-    try {
-      await this.subscribe(true);
-      const [info, accounts, outbox, activity] = await Promise.all([
-        api.appInfo(),
-        api.listAccounts(),
-        api.listOutbox(),
-        api.listActivity(ACTIVITY_LIMIT),
-      ]);
-      this.info = info;
-      this.setAccounts(accounts);
-      this.outbox = outbox;
-      this.activity = activity;
-    } catch (err) {
-      this.loadError = api.toErrorView(err);
-    }
-    await names;
+    await this.loadStart();
   }
 
-  /** The sender names; without them From is the bare address, so a failure only costs those. */
-  async loadSenderNames(): Promise<void> {
-    try {
-      this.senderNames = (await api.getPreferences())?.senderNames ?? {};
-    } catch {
-      this.senderNames = {};
-    }
+  /** Follows core's events in the main window, then asks for its lists again.
+   *
+   *  The listens wait until the window has painted its first data (main.ts): each is a round
+   *  trip to the shell that the first paint would otherwise wait for (README.md, Benchmarks,
+   *  (g)). What changed between the first lists and the listens is in the second lists; what
+   *  changes after them comes as events. */
+  async followMain(): Promise<void> {
+    await this.follow(true);
   }
 
-  /** Loads what the quick-compose window may see (its capability allows only these). */
+  /** Loads what the quick-compose window may see: the accounts, the facts, the sender names
+   *  (`window_start` gives this window no outbox and no activity). */
   async loadCompose(): Promise<void> {
+    await this.loadStart();
+  }
+
+  /** Follows the accounts in the quick-compose window, then asks for them again (as `followMain`). */
+  async followCompose(): Promise<void> {
+    await this.follow(false);
+  }
+
+  private async follow(all: boolean): Promise<void> {
     try {
-      await api.onAccounts((a) => this.setAccounts(a));
-      const [info, accounts] = await Promise.all([api.appInfo(), api.listAccounts()]);
-      this.info = info;
-      this.setAccounts(accounts);
+      await this.subscribe(all);
+    } catch (err) {
+      this.loadError = api.toErrorView(err);
+      return;
+    }
+    await this.loadStart();
+  }
+
+  /** What the window shows, from the shell in one call. */
+  private async loadStart(): Promise<void> {
+    try {
+      const start = await api.windowStart(ACTIVITY_LIMIT);
+      this.info = start.info;
+      this.setAccounts(start.accounts);
+      if (start.outbox) this.outbox = start.outbox;
+      if (start.activity) this.activity = start.activity;
+      this.senderNames = start.preferences.senderNames ?? {};
+      this.loadError = null;
     } catch (err) {
       this.loadError = api.toErrorView(err);
     }
-    await this.loadSenderNames();
   }
 
-  /** Listens before loading, so that no change falls between a list and its events; all at once,
-   *  since each listen is a round trip to the shell that the window's first paint waits for. */
+  /** Listens to core's events, all at once: each listen is a round trip to the shell. */
   private async subscribe(all: boolean): Promise<void> {
     if (!all) {
       await api.onAccounts((a) => this.setAccounts(a));

@@ -2,6 +2,7 @@
 
 /** Every command the window may invoke (docs/ipc.md says what each takes and returns). */
 export const COMMANDS = [
+  "window_start",
   "app_info",
   "list_accounts",
   "account_status",
@@ -24,6 +25,7 @@ export const COMMANDS = [
   "forget_account",
   "open_compose",
   "get_preferences",
+  "window_shown",
   "set_notifications",
   "get_autostart",
   "set_autostart",

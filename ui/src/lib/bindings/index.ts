@@ -17,5 +17,6 @@ export type { Provider } from "./Provider";
 export type { PublishingStatus } from "./PublishingStatus";
 export type { TokenAction } from "./TokenAction";
 export type { TokenStatus } from "./TokenStatus";
+export type { WindowStart } from "./WindowStart";
 export * from "./commands";
 export * from "./events";
