@@ -143,38 +143,38 @@ pub fn install_soon(handle: &AppHandle) {
     let on_main = handle.clone();
     let asked = handle.run_on_main_thread(move || {
         if let Err(e) = install(&on_main) {
-            eprintln!(
-                "postern: the tray icon could not be shown ({e}); everything works from the window"
-            );
+            say_no_icon(&e);
         }
     });
     if let Err(e) = asked {
-        eprintln!(
-            "postern: the tray icon could not be shown ({e}); everything works from the window"
-        );
+        say_no_icon(&e);
     }
+}
+
+fn say_no_icon(e: &tauri::Error) {
+    eprintln!("postern: the tray icon could not be shown ({e}); everything works from the window");
 }
 
 /// Builds the tray icon. On desktops without a tray the app works the same from its window.
 fn install(handle: &AppHandle) -> tauri::Result<()> {
     // Core publishes changes only: start from the stored accounts, so that an account revoked
-    // before this launch shows in the menu and on the icon without waiting for a change.
+    // before this launch shows in the menu and on the icon without waiting for a change. When
+    // they cannot be read here, what core's events told meanwhile is shown.
     let stored = handle
         .try_state::<App>()
         .and_then(|app| tauri::async_runtime::block_on(app.inner().accounts()).ok());
-    let menu = build_menu(handle, &BTreeMap::new())?;
+    if let Some(list) = stored {
+        remember(handle, &Event::Accounts(list));
+    }
+    let known = known(handle);
+    let menu = build_menu(handle, &known)?;
     tauri::tray::TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(false)?)
+        .icon(icon(needs_person(&known))?)
         .tooltip("Postern")
         .title("Postern")
         .menu(&menu)
         .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
         .build(handle)?;
-    match stored {
-        Some(list) => on_event(handle, &Event::Accounts(list)),
-        // The accounts could not be read here: show what core's events told meanwhile.
-        None => refresh(handle),
-    }
     Ok(())
 }
 
@@ -324,44 +324,54 @@ fn row(s: &TokenStatus) -> Row {
     }
 }
 
-/// Keeps the menu's accounts and the icon's attention state in step with core.
+/// Keeps the menu's accounts and the icon's attention state in step with core (nothing is
+/// shown while the icon is not up yet: it shows them when it comes).
 pub fn on_event(handle: &AppHandle, event: &Event) {
-    let state = handle.state::<Arc<TrayState>>().inner().clone();
-    {
-        let mut accounts = state.accounts.lock().unwrap_or_else(|e| e.into_inner());
-        match event {
-            Event::Accounts(list) => {
-                accounts.clear();
-                for a in list {
-                    accounts.insert(a.address.clone(), row(&a.status));
-                }
-            }
-            Event::Status(s) => {
-                accounts.insert(s.address.clone(), row(s));
-            }
-            _ => return,
-        }
+    if !remember(handle, event) {
+        return;
     }
-    refresh(handle);
-}
-
-/// Shows the accounts the tray knows on its icon and in its menu (nothing while the icon is
-/// not up yet: it shows them when it comes).
-fn refresh(handle: &AppHandle) {
-    let state = handle.state::<Arc<TrayState>>().inner().clone();
-    let snapshot = state
-        .accounts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
     let Some(tray) = handle.tray_by_id(TRAY_ID) else {
         return;
     };
-    let attention = snapshot.values().any(|r| r.state.needs_person());
-    if let Ok(image) = icon(attention) {
+    let known = known(handle);
+    if let Ok(image) = icon(needs_person(&known)) {
         let _ = tray.set_icon(Some(image));
     }
-    if let Ok(menu) = build_menu(handle, &snapshot) {
+    if let Ok(menu) = build_menu(handle, &known) {
         let _ = tray.set_menu(Some(menu));
     }
+}
+
+/// Takes an event's accounts into what the tray knows; false for an event about something else.
+fn remember(handle: &AppHandle, event: &Event) -> bool {
+    let state = handle.state::<Arc<TrayState>>();
+    let mut accounts = state.accounts.lock().unwrap_or_else(|e| e.into_inner());
+    match event {
+        Event::Accounts(list) => {
+            accounts.clear();
+            for a in list {
+                accounts.insert(a.address.clone(), row(&a.status));
+            }
+        }
+        Event::Status(s) => {
+            accounts.insert(s.address.clone(), row(s));
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The accounts the tray knows, by address.
+fn known(handle: &AppHandle) -> BTreeMap<String, Row> {
+    handle
+        .state::<Arc<TrayState>>()
+        .accounts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// Whether any account needs the person: the icon's attention variant.
+fn needs_person(known: &BTreeMap<String, Row>) -> bool {
+    known.values().any(|r| r.state.needs_person())
 }

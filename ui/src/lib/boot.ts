@@ -29,14 +29,14 @@ function selectAsked(hash: string): void {
 export function startLoading(hash: string): Promise<void> | null {
   if (startupError(hash)) return null;
   selectAsked(hash);
-  return router.route === "compose" ? store.loadCompose() : store.loadMain();
+  return store.load();
 }
 
 /** What the window does once it has painted its first data: follow core's events, then ask for
  *  its lists again (store.svelte.ts says why in that order). Nothing after a failed start. */
 export function startFollowing(hash: string): Promise<void> | null {
   if (startupError(hash)) return null;
-  return router.route === "compose" ? store.followCompose() : store.followMain();
+  return store.follow(router.route !== "compose");
 }
 
 /** Resolves when `loading` has settled, or after `waitMs`, whichever comes first. */

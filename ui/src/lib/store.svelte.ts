@@ -43,46 +43,28 @@ class Store {
     return account ? account.status : null;
   }
 
-  /** Loads what the main window shows first, in one call (`window_start`): a call is a round
-   *  trip to the shell that the first paint waits for. Core's events are followed after that
-   *  (`followMain`), once the window has painted. */
-  async loadMain(): Promise<void> {
-    await this.loadStart();
-  }
-
-  /** Follows core's events in the main window, then asks for its lists again.
+  /** Follows core's events (all of them in the main window, the accounts in quick compose),
+   *  then asks for what the window shows again.
    *
    *  The listens wait until the window has painted its first data (main.ts): each is a round
    *  trip to the shell that the first paint would otherwise wait for (README.md, Benchmarks,
-   *  (g)). What changed between the first lists and the listens is in the second lists; what
+   *  (g)). What changed between the first answer and the listens is in the second answer; what
    *  changes after them comes as events. */
-  async followMain(): Promise<void> {
-    await this.follow(true);
-  }
-
-  /** Loads what the quick-compose window may see: the accounts, the facts, the sender names
-   *  (`window_start` gives this window no outbox and no activity). */
-  async loadCompose(): Promise<void> {
-    await this.loadStart();
-  }
-
-  /** Follows the accounts in the quick-compose window, then asks for them again (as `followMain`). */
-  async followCompose(): Promise<void> {
-    await this.follow(false);
-  }
-
-  private async follow(all: boolean): Promise<void> {
+  async follow(all: boolean): Promise<void> {
     try {
       await this.subscribe(all);
     } catch (err) {
       this.loadError = api.toErrorView(err);
       return;
     }
-    await this.loadStart();
+    await this.load();
   }
 
-  /** What the window shows, from the shell in one call. */
-  private async loadStart(): Promise<void> {
+  /** Loads what the window shows first, in one call (`window_start`): a call is a round trip
+   *  to the shell that the first paint waits for. The quick-compose window gets no outbox and no
+   *  activity from it. Core's events are followed after that (`follow`), once the window has
+   *  painted. */
+  async load(): Promise<void> {
     try {
       const start = await api.windowStart(ACTIVITY_LIMIT);
       this.info = start.info;
