@@ -149,15 +149,57 @@ describe("a window's start", () => {
     expect(screen.getByTestId("token-state")).toHaveAttribute("data-state", "revoked");
   });
 
-  it("starts Revoke & reauthorize on the account the tray asked for", async () => {
+  it("starts Revoke & reauthorize on the account the tray asked for once it listens, and shows its progress", async () => {
+    // The flow's progress comes only as events: keep the window's handler for them.
+    const handlers: Record<string, (e: { payload: unknown }) => void> = {};
+    listenMock.mockImplementation(async (event, handler) => {
+      asked.push(`listen ${event}`);
+      handlers[event] = handler as (e: { payload: unknown }) => void;
+      return () => {};
+    });
+    let finish: (v: unknown) => void = () => {};
+    invokeMock.mockImplementation(async (cmd) => {
+      asked.push(cmd);
+      if (cmd === "reauthorize") return new Promise((r) => (finish = r));
+      return answer(cmd);
+    });
     const loading = startLoading("#/status?account=bo%40example.org&ask=reauthorize");
     await firstData(loading);
     expect(store.selected).toBe("bo@example.org");
     expect(store.asked).toEqual({ address: "bo@example.org", action: "reauthorize" });
     render(App, { props: { loading } });
-    // bo's grant ended (revoked): authorizing again asks nothing first.
+    // bo's grant ended (revoked): authorizing again asks nothing first; but not before the
+    // window listens, or the browser's address (an event) would not reach it.
+    await vi.waitFor(() => expect(store.asked).toBeNull());
+    expect(store.authorizing?.progress.phase).toBe("listening");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked).not.toContain("reauthorize");
+
+    await startFollowing("#/status?account=bo%40example.org&ask=reauthorize");
     await vi.waitFor(() => expect(asked).toContain("reauthorize"));
-    expect(store.asked).toBeNull();
+    expect(asked.indexOf("reauthorize")).toBeGreaterThan(asked.indexOf("listen postern://authorize"));
+    handlers["postern://authorize"]({
+      payload: { phase: "browser_opened", url: "http://127.0.0.1:9/consent", error: null },
+    });
+    const progress = await screen.findByTestId("authorize-progress");
+    expect(progress).toHaveAttribute("data-phase", "browser_opened");
+    expect(screen.getByTestId("authorize-url")).toHaveValue("http://127.0.0.1:9/consent");
+    finish(account(status({ address: "bo@example.org" })));
+    await vi.waitFor(() => expect(store.authorizing).toBeNull());
+  });
+
+  it("a flow cancelled before the window listens never starts", async () => {
+    const loading = startLoading("#/status?account=bo%40example.org&ask=reauthorize");
+    await firstData(loading);
+    render(App, { props: { loading } });
+    await vi.waitFor(() => expect(store.authorizing?.progress.phase).toBe("listening"));
+    await store.cancelAuthorize();
+    expect(store.authorizing).toBeNull();
+    await startFollowing("#/status?account=bo%40example.org&ask=reauthorize");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked).not.toContain("reauthorize");
+    expect(asked).not.toContain("cancel_authorize");
+    expect(store.authorizeError).toBeNull();
   });
 
   it("asks nothing when the shell sent the explanation of a failed start", async () => {

@@ -28,6 +28,7 @@ function selectAsked(hash: string): void {
  *  nothing when the shell sent the explanation of a failed start. */
 export function startLoading(hash: string): Promise<void> | null {
   if (startupError(hash)) return null;
+  store.willFollow();
   selectAsked(hash);
   return store.load();
 }

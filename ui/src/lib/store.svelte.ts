@@ -37,6 +37,15 @@ class Store {
   authorizeError = $state<ErrorView | null>(null);
   loadError = $state<ErrorView | null>(null);
 
+  /** Settles once the window follows core's events, or could not. A flow's progress reaches the
+   *  window only as events (no answer carries it), so a flow the window starts waits for this:
+   *  started sooner (the tray's Revoke & reauthorize starts one as the window opens), its
+   *  "browser opened" would be missed, and with it the address to copy. */
+  private listening: Promise<void> = Promise.resolve();
+  private listened: () => void = () => {};
+  /** The flow this window asked for and has not started yet (it waits for `listening`). */
+  private waitingToStart: object | null = null;
+
   /** The selected account's status, as core last reported it. */
   get selectedStatus(): TokenStatus | null {
     const account = this.accounts.find((a) => a.address === this.selected);
@@ -56,8 +65,16 @@ class Store {
     } catch (err) {
       this.loadError = api.toErrorView(err);
       return;
+    } finally {
+      this.listened();
     }
     await this.load();
+  }
+
+  /** The window will follow core's events later (after its first paint): until it does, a flow
+   *  it starts waits (`listening`). */
+  willFollow(): void {
+    this.listening = new Promise((resolve) => (this.listened = resolve));
   }
 
   /** Loads what the window shows first, in one call (`window_start`): a call is a round trip
@@ -153,6 +170,11 @@ class Store {
       progress: { phase: "listening", url: null, error: null },
       own: true,
     };
+    const ticket = {};
+    this.waitingToStart = ticket;
+    await this.listening;
+    if (this.waitingToStart !== ticket) return; // cancelled before it started
+    this.waitingToStart = null;
     try {
       const account = again ? await api.reauthorize(again) : await api.authorize(provider, loginHint);
       this.upsertAccount(account);
@@ -168,6 +190,12 @@ class Store {
   }
 
   async cancelAuthorize(): Promise<void> {
+    if (this.waitingToStart) {
+      // Not started yet: nothing to tell core, and nothing will start.
+      this.waitingToStart = null;
+      this.authorizing = null;
+      return;
+    }
     try {
       await api.cancelAuthorize();
     } catch (err) {
